@@ -1,0 +1,82 @@
+"""Connections, identifier quoting and the named lock: the only place that opens a MySQL connection."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import mysql.connector
+from mysql.connector.abstracts import MySQLConnectionAbstract
+
+from .settings import Warehouse
+
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
+
+
+class IdentifierError(ValueError):
+    """A schema, table or column name that is not a plain MySQL identifier."""
+
+
+def quote_ident(name: str) -> str:
+    """Validate a schema/table/column name and quote it with backticks.
+
+    Only [A-Za-z0-9_$], 1-64 characters, are accepted: anything else (quotes, backticks, spaces, `;`) is refused
+    rather than escaped, so a hostile setting can never change the statement.
+    """
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise IdentifierError(f"invalid MySQL identifier {name!r}: use letters, digits, _ or $ (at most 64)")
+    return f"`{name}`"
+
+
+def qualified(schema: str, table: str) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def connect(wh: Warehouse, *, local_infile: bool = False, autocommit: bool = True) -> MySQLConnectionAbstract:
+    """Open a connection with an explicit charset/collation (MariaDB lacks MySQL 8's default collation)."""
+    kwargs: dict[str, object] = {
+        "user": wh.user,
+        "password": wh.password,
+        "charset": wh.charset,
+        "collation": wh.collation,
+        "autocommit": autocommit,
+        "allow_local_infile": local_infile,
+        "use_pure": False,
+        "connection_timeout": 10,
+    }
+    if wh.unix_socket:
+        kwargs["unix_socket"] = wh.unix_socket
+    else:
+        kwargs["host"], kwargs["port"] = wh.host, wh.port
+    return mysql.connector.connect(**kwargs)
+
+
+def implementation(conn: MySQLConnectionAbstract) -> str:
+    """'C extension' or 'pure Python': which connector implementation this connection uses."""
+    from mysql.connector.connection_cext import CMySQLConnection
+
+    return "C extension" if isinstance(conn, CMySQLConnection) else "pure Python"
+
+
+class LockTimeout(RuntimeError):
+    """Another olist-segments run holds the pipeline lock."""
+
+
+@contextmanager
+def named_lock(conn: MySQLConnectionAbstract, name: str, timeout_s: int = 0) -> Iterator[None]:
+    """Hold MySQL's GET_LOCK(name) for the block, so two runs never interleave."""
+    cur = conn.cursor()
+    cur.execute("SELECT GET_LOCK(%s, %s)", (name, timeout_s))
+    (got,) = cur.fetchone()
+    if got != 1:
+        raise LockTimeout(
+            f"another olist-segments run holds the lock {name!r} (waited {timeout_s} s); "
+            "wait for it to finish or pass --wait SECONDS"
+        )
+    try:
+        yield
+    finally:
+        cur.execute("SELECT RELEASE_LOCK(%s)", (name,))
+        cur.fetchall()
+        cur.close()

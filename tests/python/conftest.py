@@ -1,0 +1,74 @@
+"""Shared fixtures: every test talks to the real MySQL/MariaDB server, in schemas of its own."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from olist_segments import db, settings
+
+ROOT = settings.PROJECT_ROOT
+REAL_DATA = Path(os.environ.get("OLIST_REAL_DATA", ROOT.parent / "shared" / "olist"))
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def requires_real_data() -> pytest.MarkDecorator:
+    return pytest.mark.skipif(
+        not (REAL_DATA / "olist_orders_dataset.csv").is_file(),
+        reason=f"real Olist CSVs not found in {REAL_DATA} (set OLIST_REAL_DATA to run this test)",
+    )
+
+
+def new_base_schema(prefix: str = "t") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def drop_base_schema(wh: settings.Warehouse) -> None:
+    """Drop the base schema and every <base>_* database dbt and the pipeline made for it."""
+    conn = db.connect(wh)
+    cur = conn.cursor()
+    cur.execute("SHOW DATABASES")
+    pattern = re.compile(rf"^{re.escape(wh.schema)}(_[a-z]+)?$")
+    for (name,) in cur.fetchall():
+        if pattern.match(name):
+            cur.execute(f"DROP DATABASE {db.quote_ident(name)}")
+    conn.close()
+
+
+def run_dbt(
+    *args: str, schema: str, target: str = "mariadb", env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the dbt CLI on this project into base schema `schema`; on failure show dbt's output."""
+    full_env = {**os.environ, "DBT_SCHEMA": schema, "DBT_TARGET": target, **(env or {})}
+    full_env.setdefault("DBT_PROFILES_DIR", str(ROOT))
+    proc = subprocess.run(
+        [DBT, "--no-use-colors", *args], cwd=ROOT, env=full_env, capture_output=True, text=True
+    )
+    if check and proc.returncode != 0:
+        pytest.fail(f"dbt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def base_warehouse() -> settings.Warehouse:
+    os.environ.setdefault("DBT_PROFILES_DIR", str(ROOT))
+    return settings.load()
+
+
+@pytest.fixture
+def scratch(base_warehouse: settings.Warehouse) -> Iterator[settings.Warehouse]:
+    """A warehouse whose base schema is new and is dropped (with all <base>_* schemas) afterwards."""
+    wh = replace(base_warehouse, schema=new_base_schema())
+    conn = db.connect(wh)
+    conn.cursor().execute(f"CREATE DATABASE {db.quote_ident(wh.schema)}")
+    conn.close()
+    yield wh
+    drop_base_schema(wh)

@@ -1,0 +1,55 @@
+"""Settings come from the dbt profile and the environment; the connector is the C extension."""
+
+from __future__ import annotations
+
+import pytest
+
+from olist_segments import db, settings
+
+
+def test_profile_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DBT_SCHEMA", "from_env")
+    monkeypatch.setenv("MYSQL_PORT", "3307")
+    monkeypatch.setenv("DBT_TARGET", "mysql")
+    wh = settings.load()
+    assert (wh.adapter, wh.port, wh.schema) == ("mysql", 3307, "from_env")
+    assert wh.schema_for("ml") == "from_env_ml"
+
+
+def test_password_never_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MYSQL_PASSWORD", "s3cret-value")
+    wh = settings.load()
+    assert wh.password == "s3cret-value"
+    assert "s3cret" not in repr(wh) and "s3cret" not in str(wh)
+
+
+def test_unknown_target_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(settings.SettingsError, match="no target 'postgres'"):
+        settings.load("postgres")
+
+
+def test_connection_uses_c_extension_and_explicit_collation(base_warehouse: settings.Warehouse) -> None:
+    conn = db.connect(base_warehouse)
+    assert db.implementation(conn) == "C extension"
+    cur = conn.cursor()
+    cur.execute("SELECT @@character_set_connection, @@collation_connection")
+    assert cur.fetchone() == ("utf8mb4", "utf8mb4_unicode_ci")
+    conn.close()
+
+
+@pytest.mark.parametrize("bad", ["a`b", "x; drop table t", "", "a" * 65, "name with space", "o'neil", "é"])
+def test_hostile_identifiers_are_refused(bad: str) -> None:
+    with pytest.raises(db.IdentifierError):
+        db.quote_ident(bad)
+
+
+def test_named_lock_excludes_a_second_holder(base_warehouse: settings.Warehouse) -> None:
+    first, second = db.connect(base_warehouse), db.connect(base_warehouse)
+    with db.named_lock(first, "olist_segments_test_lock"):
+        with pytest.raises(db.LockTimeout, match="another olist-segments run"):
+            with db.named_lock(second, "olist_segments_test_lock", timeout_s=0):
+                pass
+    with db.named_lock(second, "olist_segments_test_lock"):
+        pass
+    first.close()
+    second.close()
