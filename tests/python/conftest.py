@@ -49,6 +49,9 @@ def run_dbt(
     """Run the dbt CLI on this project into base schema `schema`; on failure show dbt's output."""
     full_env = {**os.environ, "DBT_SCHEMA": schema, "DBT_TARGET": target, **(env or {})}
     full_env.setdefault("DBT_PROFILES_DIR", str(ROOT))
+    # A target/log folder per schema: parallel dbt invocations never share a manifest.
+    full_env.setdefault("DBT_TARGET_PATH", str(ROOT / "target" / f"pytest_{schema}"))
+    full_env.setdefault("DBT_LOG_PATH", str(ROOT / "target" / f"pytest_{schema}"))
     proc = subprocess.run(
         [DBT, "--no-use-colors", *args], cwd=ROOT, env=full_env, capture_output=True, text=True
     )
