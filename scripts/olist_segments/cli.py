@@ -12,24 +12,29 @@ from . import __version__
 # subcommand → (module exposing add_arguments(parser) and main(args) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "show the settings in use, the server and the connector implementation"),
+    "generate-sample": ("sample", "write the deterministic synthetic Olist-shaped sample CSVs into a folder"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only `command`'s module is imported (the ML ones load scikit-learn and matplotlib)."""
     parser = argparse.ArgumentParser(prog="olist-segments", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
-        mod = importlib.import_module(f"olist_segments.{module}")
-        mod.add_arguments(cmd)
-        cmd.set_defaults(handler=mod.main)
+        if name == command:
+            mod = importlib.import_module(f"olist_segments.{module}")
+            mod.add_arguments(cmd)
+            cmd.set_defaults(handler=mod.main)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if a in COMMANDS), None)
+    args = build_parser(command).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(message)s",
