@@ -13,6 +13,8 @@ from . import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "show the settings in use, the server and the connector implementation"),
     "generate-sample": ("sample", "write the deterministic synthetic Olist-shaped sample CSVs into a folder"),
+    "check-data": ("checks", "validate an Olist CSV folder (names, columns, types, keys) before loading it"),
+    "grants": ("grants", "create or print least-privilege pipeline and BI users for the project's schemas"),
 }
 
 

@@ -1,0 +1,496 @@
+"""`olist-segments check-data DIR`: refuse a broken folder of Olist CSVs before anything is loaded.
+
+The expected files, columns and types come from the seeds config of dbt_project.yml (one source of truth); the
+keys, foreign keys and value rules below are what the models rely on. Every problem names the file, the column
+and (where it makes sense) the line; per problem a few examples are shown with the total count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import difflib
+import io
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .settings import PROJECT_ROOT
+
+BOM = b"\xef\xbb\xbf"
+EXAMPLES = 5  # examples shown per problem
+GEOLOCATION = "olist_geolocation_dataset"
+
+# Primary keys (reviews have none: the real data repeats review_id and order_id).
+KEYS: dict[str, tuple[str, ...]] = {
+    "olist_customers_dataset": ("customer_id",),
+    "olist_orders_dataset": ("order_id",),
+    "olist_order_items_dataset": ("order_id", "order_item_id"),
+    "olist_order_payments_dataset": ("order_id", "payment_sequential"),
+    "olist_products_dataset": ("product_id",),
+    "olist_sellers_dataset": ("seller_id",),
+    "product_category_name_translation": ("product_category_name",),
+}
+# (child table, column, parent table, parent column)
+FOREIGN_KEYS: tuple[tuple[str, str, str, str], ...] = (
+    ("olist_orders_dataset", "customer_id", "olist_customers_dataset", "customer_id"),
+    ("olist_order_items_dataset", "order_id", "olist_orders_dataset", "order_id"),
+    ("olist_order_items_dataset", "product_id", "olist_products_dataset", "product_id"),
+    ("olist_order_items_dataset", "seller_id", "olist_sellers_dataset", "seller_id"),
+    ("olist_order_payments_dataset", "order_id", "olist_orders_dataset", "order_id"),
+    ("olist_order_reviews_dataset", "order_id", "olist_orders_dataset", "order_id"),
+)
+MONEY: dict[str, tuple[str, ...]] = {
+    "olist_order_items_dataset": ("price", "freight_value"),
+    "olist_order_payments_dataset": ("payment_value",),
+}
+# Tables the marts can do without: a header-only file is a note, not an error.
+MAY_BE_EMPTY = frozenset({"olist_order_reviews_dataset", "product_category_name_translation"})
+
+_TYPE = re.compile(r"(char|varchar|int|decimal|datetime|text|double)(?:\((\d+)(?:,\s*(\d+))?\))?")
+_INT = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?")
+_ZIP = re.compile(r"\d{5}")
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # how surrogateescape decodes a byte that is not UTF-8
+INT_RANGE = (-(2**31), 2**31 - 1)
+TEXT_BYTES = 65_535
+
+Severity = Literal["error", "note"]
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    kind: str  # char, varchar, int, decimal, datetime, text, double
+    length: int | None = None  # char/varchar length; decimal precision
+    scale: int | None = None  # decimal scale
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about one file (and column). Errors refuse the folder; notes are for information."""
+
+    file: str
+    message: str
+    column: str | None = None
+    line: int | None = None  # first line concerned (1 = the header)
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = self.file + (f", column {self.column}" if self.column else "")
+        where += f", line {self.line}" if self.line else ""
+        return f"{self.severity.upper()} {where}: {self.message}"
+
+
+class DataCheckError(RuntimeError):
+    """The folder has errors; the message lists them."""
+
+    def __init__(self, folder: Path, problems: list[Problem]) -> None:
+        self.problems = problems
+        found = [str(p) for p in errors(problems)]
+        super().__init__(f"{folder}: {len(found)} problem(s), nothing loaded:\n" + "\n".join(found))
+
+
+def load_specs(project_file: Path = PROJECT_ROOT / "dbt_project.yml") -> dict[str, dict[str, ColumnType]]:
+    """Expected columns and types of every Olist seed, from the `seeds:` config of dbt_project.yml."""
+    text = "\n".join(ln for ln in project_file.read_text(encoding="utf-8").splitlines() if "{%" not in ln)
+    seeds = (yaml.safe_load(text).get("seeds") or {}).get("olist_segments") or {}
+    specs: dict[str, dict[str, ColumnType]] = {}
+    for name, conf in seeds.items():
+        types = conf.get("+column_types") if isinstance(conf, dict) else None
+        if not name.startswith("+") and types:
+            specs[name] = {col: _parse_type(name, col, str(t)) for col, t in types.items()}
+    return specs
+
+
+def _parse_type(table: str, column: str, text: str) -> ColumnType:
+    m = _TYPE.fullmatch(text.strip().lower())
+    if not m:
+        raise ValueError(
+            f"dbt_project.yml: seed {table}.{column} has type {text!r}, which check-data cannot check"
+        )
+    kind, length, scale = m.groups()
+    return ColumnType(kind, int(length) if length else None, int(scale) if scale else None)
+
+
+@dataclass
+class _Table:
+    file: str
+    frame: pd.DataFrame  # every field as str, "" when empty
+    lines: np.ndarray  # line (1-based) where each row starts
+    complete: bool  # every row could be read
+
+
+class _Collector:
+    """The problems of one file."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(
+        self, message: str, column: str | None = None, line: int | None = None, note: bool = False
+    ) -> None:
+        self.problems.append(Problem(self.file, message, column, line, "note" if note else "error"))
+
+    def rows(self, t: _Table, column: str, mask: np.ndarray, what: str, note: bool = False) -> None:
+        """One problem for the rows in `mask`: the count, then line and value of the first few."""
+        idx = np.flatnonzero(mask)
+        if len(idx) == 0:
+            return
+        values = t.frame[column].to_numpy()
+        shown = ", ".join(f"line {t.lines[i]} {_show(values[i])}" for i in idx[:EXAMPLES])
+        self.add(f"{what}: {_rows_count(len(idx))}, e.g. {shown}", column, int(t.lines[idx[0]]), note)
+
+
+def _rows_count(n: int) -> str:
+    return f"{n:,} rows" if n != 1 else "1 row"
+
+
+def _show(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:37] + "...")
+
+
+def _decode(data: bytes, out: _Collector) -> tuple[str, bool]:
+    """The text and whether it is UTF-8; bad bytes are reported (offset, line) and kept as surrogates."""
+    if data.startswith(BOM):
+        out.add(
+            "starts with a UTF-8 byte-order mark: accepted (dbt strips it; Kaggle's file has one)", note=True
+        )
+    start = len(BOM) if data.startswith(BOM) else 0
+    try:
+        return data[start:].decode("utf-8"), True
+    except UnicodeDecodeError:
+        text = data[start:].decode("utf-8", errors="surrogateescape")
+    bad = [m.start() for m in _NOT_UTF8.finditer(text)]
+    shown = []
+    for pos in bad[:EXAMPLES]:
+        offset = start + len(text[:pos].encode("utf-8", errors="surrogateescape"))
+        line = text.count("\n", 0, pos) + 1
+        shown.append(f"byte 0x{ord(text[pos]) - 0xDC00:02X} at offset {offset:,} (line {line})")
+    out.add(
+        f"not UTF-8: {len(bad):,} invalid byte(s), e.g. {', '.join(shown)}; save the file as UTF-8", line=None
+    )
+    return text, False
+
+
+def _records(text: str, out: _Collector) -> tuple[list[list[str]], list[int], bool]:
+    """CSV records, the line where each starts, and whether the whole file could be read (strict quoting)."""
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error:
+        records = []
+    if records:
+        newlines = text.count("\n")
+        if newlines in (len(records), len(records) - 1) and text.count("\r") in (0, newlines):
+            return records, list(range(1, len(records) + 1)), True  # one line per record
+        # A record starts one line after the previous one, plus the line breaks inside its fields
+        # (counted as the csv reader counts lines: \r\n, \r or \n).
+        spans = [1 + r.count("\n") + r.count("\r") - r.count("\r\n") for r in map(",".join, records)]
+        return records, np.concatenate(([1], np.cumsum(spans[:-1]) + 1)).tolist(), True
+    # Broken quoting: read up to the error, following the reader's line count.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records, starts, end = [], [], 0
+    try:
+        for record in reader:
+            records.append(record)
+            starts.append(end + 1)
+            end = reader.line_num
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            what = (
+                "unterminated quote: a quoted field of this row never closes (it runs to the end of the file)"
+            )
+        else:
+            what = f"stray quote ({exc}, at line {reader.line_num}): quote the field and double inner quotes"
+        out.add(f"broken CSV quoting, {what}; the rows after it were not checked", line=end + 1)
+        return records, starts, False
+    return records, starts, True
+
+
+def _rows(
+    records: list[list[str]], starts: list[int], out: _Collector
+) -> tuple[list[list[str]], list[int], bool]:
+    """The data rows with as many fields as the header; the others are reported."""
+    width = len(records[0])
+    if all(n == width for n in map(len, records)):
+        return records[1:], starts[1:], True
+    rows, lines, wrong, blank = [], [], [], []
+    for record, start in zip(records[1:], starts[1:], strict=True):
+        if len(record) == width:
+            rows.append(record)
+            lines.append(start)
+        elif record:
+            wrong.append((start, len(record)))
+        else:
+            blank.append(start)
+    if wrong:
+        shown = ", ".join(f"line {s} has {n}" for s, n in wrong[:EXAMPLES])
+        out.add(
+            f"{len(wrong):,} row(s) with the wrong number of fields (the header has {width}): {shown} "
+            "(an unquoted comma or a stray quote?)",
+            line=wrong[0][0],
+        )
+    if blank:
+        out.add(f"{len(blank):,} blank line(s) skipped, e.g. line {blank[0]}", line=blank[0], note=True)
+    return rows, lines, not wrong
+
+
+def _check_header(table: str, header: list[str], expected: dict[str, ColumnType], out: _Collector) -> None:
+    seen: set[str] = set()
+    for col in header:
+        if col in seen:
+            out.add("column appears twice in the header", col, 1)
+        seen.add(col)
+    missing = [c for c in expected if c not in seen]
+    extra = [c for c in dict.fromkeys(header) if c not in expected]
+    for col in missing:
+        near = difflib.get_close_matches(col, extra, n=1, cutoff=0.6)
+        hint = f" (the header has {near[0]!r}: renamed?)" if near else ""
+        out.add(f"missing column{hint}; {table} needs {', '.join(expected)}", col, 1)
+    for col in extra:
+        out.add("unexpected column (not in the seed's column_types in dbt_project.yml)", col, 1)
+    if not missing and not extra and [c for c in header if c in expected] != list(expected):
+        out.add("columns are in an unusual order: accepted (seeds load by name)", note=True)
+
+
+# A column's findings: (problem, mask over its distinct non-empty values, is_note).
+Findings = list[tuple[str, np.ndarray, bool]]
+
+
+def _mask(values: Iterable[bool], n: int) -> np.ndarray:
+    return np.fromiter(values, bool, n)
+
+
+def _not_datetime(u: np.ndarray) -> np.ndarray:
+    bad = pd.to_datetime(pd.Series(u), format="%Y-%m-%d %H:%M:%S", errors="coerce").isna().to_numpy(copy=True)
+    if bad.any():  # a date alone is a valid datetime too
+        bad[bad] = pd.to_datetime(pd.Series(u[bad]), format="%Y-%m-%d", errors="coerce").isna().to_numpy()
+    return bad
+
+
+def _decimal_findings(u: np.ndarray, ctype: ColumnType, money: bool) -> Findings:
+    precision, scale = ctype.length or 10, ctype.scale or 0
+    found = (_DECIMAL.fullmatch(v) for v in u)
+    # (sign, integer digits without leading zeros, decimals without trailing zeros), None if not a number
+    parts = [
+        (m[1], m[2].lstrip("0"), (m[3] or "").rstrip("0")) if m and (m[2] or m[3]) else None for m in found
+    ]
+    n = len(u)
+    nan = _mask((p is None for p in parts), n)
+    findings: Findings = [("not a number (digits, an optional . and decimals)", nan, False)]
+    wide = (p is not None and len(p[1]) > precision - scale for p in parts)
+    findings.append((f"too large for decimal({precision},{scale})", _mask(wide, n), False))
+    long = (p is not None and len(p[2]) > scale for p in parts)
+    findings.append((f"more than {scale} decimals: accepted, MySQL rounds them", _mask(long, n), True))
+    if money:
+        negative = (p is not None and p[0] == "-" and bool(p[1] or p[2]) for p in parts)
+        findings.append(("negative amount", _mask(negative, n), False))
+    return findings
+
+
+def _findings(table: str, col: str, ctype: ColumnType, u: np.ndarray) -> Findings:
+    """What is wrong with the distinct non-empty values `u` of one column."""
+    n = len(u)
+    findings: Findings = []
+    if ctype.kind in ("char", "varchar") and ctype.length:
+        long = np.fromiter(map(len, u), np.int64, n) > ctype.length
+        findings.append((f"longer than {ctype.kind}({ctype.length})", long, False))
+    elif ctype.kind == "text":
+        big = (len(v) > TEXT_BYTES // 4 and len(v.encode("utf-8", "surrogateescape")) > TEXT_BYTES for v in u)
+        findings.append((f"longer than {TEXT_BYTES:,} bytes (text)", _mask(big, n), False))
+    elif ctype.kind == "int":
+        bad = (_INT.fullmatch(v) is None or not INT_RANGE[0] <= int(v) <= INT_RANGE[1] for v in u)
+        findings.append(("not an integer (digits only, in the int range)", _mask(bad, n), False))
+    elif ctype.kind == "double":
+        numbers = pd.to_numeric(pd.Series(u), errors="coerce").to_numpy(dtype=float)
+        findings.append(("not a number", ~np.isfinite(numbers), False))
+    elif ctype.kind == "datetime":
+        findings.append(("unparseable timestamp (expected YYYY-MM-DD HH:MM:SS)", _not_datetime(u), False))
+    elif ctype.kind == "decimal":
+        findings += _decimal_findings(u, ctype, col in MONEY.get(table, ()))
+    if col.endswith("_zip_code_prefix"):
+        bad = (_ZIP.fullmatch(v) is None for v in u)
+        findings.append(("zip prefix is not 5 digits (leading zeros lost?)", _mask(bad, n), False))
+    return findings
+
+
+def _isin(values: pd.Series, members: Iterable[str]) -> np.ndarray:
+    """values.isin(members), faster for strings through a Python set."""
+    found = set(members)
+    return np.fromiter(map(found.__contains__, values.to_numpy()), bool, len(values))
+
+
+def _check_values(table: str, t: _Table, expected: dict[str, ColumnType], out: _Collector) -> None:
+    for col, ctype in expected.items():
+        if col not in t.frame:
+            continue
+        values = t.frame[col]
+        uniques = pd.unique(values[values != ""].to_numpy())
+        if len(uniques) == 0:
+            continue
+        for what, bad, note in _findings(table, col, ctype, uniques):
+            if bad.any():
+                out.rows(t, col, _isin(values, uniques[bad]), what, note)
+
+
+def _check_keys(table: str, t: _Table, out: _Collector) -> None:
+    key = list(KEYS.get(table, ()))
+    if not key or any(c not in t.frame for c in key):
+        return
+    for col in key:
+        out.rows(t, col, (t.frame[col] == "").to_numpy(), "empty key value")
+    dup = t.frame.duplicated(subset=key, keep="first").to_numpy()
+    if not dup.any():
+        return
+    keys = list(map(tuple, t.frame[key].to_numpy()))
+    first: dict[tuple[str, ...], int] = {}
+    for k, line in zip(keys, t.lines, strict=True):
+        first.setdefault(k, int(line))
+    idx = np.flatnonzero(dup)
+    shown = ", ".join(
+        f"line {t.lines[i]} repeats {'/'.join(keys[i])!r} of line {first[keys[i]]}" for i in idx[:EXAMPLES]
+    )
+    out.add(
+        f"duplicate key ({', '.join(key)}): {_rows_count(len(idx))}, e.g. {shown}",
+        ", ".join(key),
+        int(t.lines[idx[0]]),
+    )
+
+
+def _read_table(path: Path, table: str, expected: dict[str, ColumnType], out: _Collector) -> _Table | None:
+    data = path.read_bytes()
+    if not data.removeprefix(BOM).strip():
+        out.add("empty file (not even a header row)")
+        return None
+    text, utf8 = _decode(data, out)
+    records, starts, complete = _records(text, out)
+    if not records:
+        return None
+    header = records[0]
+    _check_header(table, header, expected, out)
+    rows, lines, whole = _rows(records, starts, out)
+    if not rows and complete and whole:
+        empty_ok = table in MAY_BE_EMPTY
+        out.add(
+            "header but no rows" + (": accepted, the marts do without it" if empty_ok else ""), note=empty_ok
+        )
+    frame = (
+        pd.DataFrame(rows, columns=header, dtype=object)
+        if rows
+        else pd.DataFrame(columns=header, dtype=object)
+    )
+    # A table cut short (broken CSV, no rows) is no reference for foreign keys: its error is reported already.
+    complete = complete and whole and bool(rows)
+    t = _Table(path.name, frame.loc[:, ~frame.columns.duplicated()], np.asarray(lines, np.int64), complete)
+    if not utf8:
+        for col in t.frame:
+            bad = t.frame[col].str.contains(_NOT_UTF8, regex=True).to_numpy(dtype=bool)
+            out.rows(t, col, bad, "not UTF-8 (each invalid byte shows as \\udcXX)")
+    _check_values(table, t, expected, out)
+    _check_keys(table, t, out)
+    return t
+
+
+def _check_foreign_keys(tables: dict[str, _Table]) -> list[Problem]:
+    problems: list[Problem] = []
+    for child, col, parent, parent_col in FOREIGN_KEYS:
+        c, p = tables.get(child), tables.get(parent)
+        if c is None or p is None or col not in c.frame or parent_col not in p.frame:
+            continue
+        out = _Collector(c.file)
+        values = c.frame[col]
+        out.rows(c, col, (values == "").to_numpy(), f"empty (every row must reference {p.file})")
+        if p.complete:  # a parent cut short would make false orphans
+            orphan = (values != "").to_numpy() & ~_isin(values, p.frame[parent_col].to_numpy())
+            out.rows(c, col, orphan, f"orphan foreign key: no such {parent_col} in {p.file}")
+        problems += out.problems
+    return problems
+
+
+def check_folder(path: Path, *, geolocation: bool | None = None) -> list[Problem]:
+    """Every problem of the Olist CSV folder `path` (errors and notes); no error: safe to load.
+
+    geolocation: also check olist_geolocation_dataset.csv (default: when OLIST_LOAD_GEOLOCATION=1, like dbt).
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return [Problem(str(path), "folder not found (OLIST_DATA_DIR must be a folder of the Kaggle CSVs)")]
+    if geolocation is None:
+        geolocation = os.environ.get("OLIST_LOAD_GEOLOCATION", "0") == "1"
+    specs = load_specs()
+    present = {p.name: p for p in path.glob("*.csv")}
+    strays = sorted(set(present) - {f"{t}.csv" for t in specs})
+    problems: list[Problem] = []
+    tables: dict[str, _Table] = {}
+    for table, expected in specs.items():
+        out = _Collector(f"{table}.csv")
+        if table == GEOLOCATION and not geolocation:
+            out.add("skipped: no model uses it (OLIST_LOAD_GEOLOCATION=1 loads and checks it)", note=True)
+        elif out.file not in present:
+            near = difflib.get_close_matches(out.file, strays, n=1, cutoff=0.6)
+            out.add("missing file" + (f" (the folder has {near[0]!r}: renamed?)" if near else ""))
+        elif (t := _read_table(present[out.file], table, expected, out)) is not None:
+            tables[table] = t
+        problems += out.problems
+    problems += [
+        Problem(n, "not an Olist table: dbt would load it as an extra seed", severity="note") for n in strays
+    ]
+    return problems + _check_foreign_keys(tables)
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def require_valid(path: Path, *, geolocation: bool | None = None) -> list[Problem]:
+    """check_folder for the pipeline: raise DataCheckError on any error, else return the notes."""
+    problems = check_folder(path, geolocation=geolocation)
+    if errors(problems):
+        raise DataCheckError(Path(path), problems)
+    return problems
+
+
+def default_folder() -> Path:
+    """OLIST_DATA_DIR, else the bundled sample (as dbt's seed-paths)."""
+    return Path(os.environ.get("OLIST_DATA_DIR") or PROJECT_ROOT / "seeds" / "olist_sample")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        help="folder of the Kaggle CSVs (default: OLIST_DATA_DIR, else the bundled sample)",
+    )
+    parser.add_argument(
+        "--geolocation",
+        action="store_true",
+        default=None,
+        help="also check olist_geolocation_dataset.csv (default: when OLIST_LOAD_GEOLOCATION=1)",
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    folder = args.folder or default_folder()
+    started = time.perf_counter()
+    problems = check_folder(folder, geolocation=args.geolocation)
+    took = time.perf_counter() - started
+    for problem in problems:
+        print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
+    if found := len(errors(problems)):
+        print(
+            f"check-data: {folder} refused, {found} problem(s): nothing was loaded ({took:.1f} s)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"check-data: {folder} OK ({took:.1f} s)")
+    return 0
