@@ -1,0 +1,245 @@
+"""Reading customer_features for the model: the validation gate, a streaming reader, sampling and scaling.
+
+The mart is never held in memory: rows arrive in chunks from an unbuffered cursor (`fetchmany`) as numpy
+arrays. Pass 1 keeps a seeded uniform reservoir sample of at most `max_fit_rows` rows (all rows, in key order,
+when the mart is smaller: exact KMeans); pass 2 scores and writes chunk by chunk (see segment.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from mysql.connector.abstracts import MySQLConnectionAbstract
+from sklearn.preprocessing import StandardScaler
+
+from . import db
+from .settings import SettingsError, Warehouse
+
+log = logging.getLogger(__name__)
+
+MART = "customer_features"
+KEY = "customer_unique_id"
+AS_OF = "as_of_date"
+DEFAULT_FEATURES: tuple[str, ...] = ("monetary", "frequency")
+# Numeric customer_features columns a model may use (contract names). Anything else is refused before any SQL.
+NUMERIC_FEATURES: tuple[str, ...] = (
+    "monetary",
+    "frequency",
+    "gmv",
+    "avg_order_value",
+    "recency_days",
+    "tenure_days",
+    "avg_review_score",
+    "late_delivery_share",
+    "distinct_categories",
+)
+_NUMERIC_TYPES = {"tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double"}
+
+
+class SegmentError(RuntimeError):
+    """A problem the user can act on; the CLI prints it as one line."""
+
+
+class GateError(SegmentError):
+    """customer_features is not fit for segmentation; nothing was published."""
+
+
+def parse_features(text: str) -> tuple[str, ...]:
+    """`monetary,frequency,recency_days` → validated names (monetary and frequency are required)."""
+    names = tuple(part.strip() for part in text.split(","))
+    unknown = [n for n in names if n not in NUMERIC_FEATURES]
+    if unknown:
+        raise SegmentError(
+            f"unknown feature {unknown[0]!r}: choose from {', '.join(NUMERIC_FEATURES)} (comma-separated)"
+        )
+    if len(set(names)) != len(names):
+        raise SegmentError(f"feature listed twice in {text!r}")
+    if not {"monetary", "frequency"} <= set(names):
+        raise SegmentError("features must include monetary and frequency (segments are ranked by them)")
+    return names
+
+
+class Progress:
+    """Logs `label: done/total rows (rate, ETA)` at most every `every_s` seconds on long phases."""
+
+    def __init__(self, label: str, total: int | None, every_s: float = 5.0) -> None:
+        self.label, self.total, self.every_s = label, total, every_s
+        self.done = 0
+        self.start = self._last = time.monotonic()
+
+    def add(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self._last >= self.every_s:
+            self._last = now
+            rate = self.done / max(now - self.start, 1e-9)
+            eta = f", ETA {(self.total - self.done) / rate:.0f} s" if self.total and rate else ""
+            total = f"/{self.total:,}" if self.total else ""
+            log.info("%s: %s%s rows (%s rows/s%s)", self.label, f"{self.done:,}", total, f"{rate:,.0f}", eta)
+
+    def finish(self) -> float:
+        seconds = time.monotonic() - self.start
+        log.info("%s: %s rows in %.1f s", self.label, f"{self.done:,}", seconds)
+        return seconds
+
+
+@dataclass(frozen=True)
+class MartStats:
+    table: str  # display name, e.g. olist_marts.customer_features
+    rows: int
+    data_as_of: date | None
+    key_charset: str
+    key_collation: str
+
+
+def mart_name(wh: Warehouse) -> str:
+    return f"{wh.schema_for('marts')}.{MART}"
+
+
+def check_mart(conn: MySQLConnectionAbstract, wh: Warehouse, features: Sequence[str]) -> MartStats:
+    """The validation gate, in SQL: table and columns exist, not empty, no NULL or negative feature values."""
+    schema, name = wh.schema_for("marts"), mart_name(wh)
+    cur = conn.cursor()
+    cur.execute(
+        "select column_name, data_type, character_set_name, collation_name from information_schema.columns"
+        " where table_schema = %s and table_name = %s",
+        (schema, MART),
+    )
+    columns = {str(c).lower(): (str(t).lower(), cs, coll) for c, t, cs, coll in cur.fetchall()}
+    if not columns:
+        raise GateError(f"table {name} not found: build it first (dbt build --select +customer_features)")
+    missing = [c for c in (KEY, AS_OF, *features) if c not in columns]
+    if missing:
+        raise GateError(f"table {name} has no column {', '.join(missing)}")
+    for f in features:
+        if columns[f][0] not in _NUMERIC_TYPES:
+            raise GateError(f"column {name}.{f} is {columns[f][0]}, not numeric")
+    q = [db.quote_ident(f) for f in features]
+    checks = ", ".join(f"sum({c} is null), sum({c} < 0), min({c})" for c in q)
+    cur.execute(f"select count(*), max({db.quote_ident(AS_OF)}), {checks} from {db.qualified(schema, MART)}")
+    row = cur.fetchone()
+    cur.close()
+    assert row is not None
+    rows, as_of = int(row[0]), row[1]
+    if rows == 0:
+        raise GateError(f"table {name} is empty: no customers to segment")
+    for i, f in enumerate(features):
+        nulls, negatives, minimum = row[2 + 3 * i : 5 + 3 * i]
+        if nulls:
+            raise GateError(f"column {name}.{f} has {int(nulls):,} NULL values; every customer needs a value")
+        if negatives:
+            raise GateError(
+                f"column {name}.{f} has {int(negatives):,} negative values (min {minimum}); log1p needs >= 0"
+            )
+    _, charset, collation = columns[KEY]
+    return MartStats(name, rows, as_of, str(charset or "utf8mb4"), str(collation or "utf8mb4_unicode_ci"))
+
+
+def check_finite(x: np.ndarray, features: Sequence[str], table: str) -> None:
+    bad = ~np.isfinite(x)
+    if bad.any():
+        column = features[int(np.flatnonzero(bad.any(axis=0))[0])]
+        raise GateError(f"column {table}.{column} has {int(bad.sum()):,} non-finite values (inf or NaN)")
+
+
+def stream(
+    conn: MySQLConnectionAbstract, wh: Warehouse, features: Sequence[str], chunk_size: int, *, with_key: bool
+) -> Iterator[tuple[list[str], np.ndarray]]:
+    """(keys, values) chunks in key order from an unbuffered cursor; keys are empty unless with_key."""
+    columns = [f"cast({db.quote_ident(f)} as double)" for f in features]
+    if with_key:
+        columns.insert(0, db.quote_ident(KEY))
+    table = mart_name(wh)
+    cur = conn.cursor(buffered=False)
+    cur.execute(
+        f"select {', '.join(columns)} from {db.qualified(wh.schema_for('marts'), MART)}"
+        f" order by {db.quote_ident(KEY)}"
+    )
+    try:
+        while rows := cur.fetchmany(chunk_size):
+            if with_key:
+                keys = [str(r[0]) for r in rows]
+                values = np.array([r[1:] for r in rows], dtype=np.float64)
+            else:
+                keys, values = [], np.array(rows, dtype=np.float64)
+            check_finite(values, features, table)
+            yield keys, values
+    finally:
+        cur.close()
+
+
+class Reservoir:
+    """A seeded uniform sample of at most `size` rows of a stream (Algorithm R, vectorised per chunk).
+
+    While fewer than `size` rows were seen it holds all of them in stream order, so a mart that fits is
+    modelled exactly. Afterwards row i (0-based) replaces a random slot with probability size / (i + 1).
+    The sample depends on the rows and the seed only, not on the chunk size.
+    """
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size, self.seen = size, 0
+        self.rng = np.random.default_rng(seed)
+        self._parts: list[np.ndarray] = []
+        self._rows: np.ndarray | None = None
+
+    def add(self, chunk: np.ndarray) -> None:
+        fill = max(0, min(len(chunk), self.size - self.seen))
+        if fill:
+            self._parts.append(chunk[:fill].copy())
+        rest = chunk[fill:]
+        if len(rest):
+            if self._rows is None:
+                self._rows = np.concatenate(self._parts)
+                self._parts = []
+            index = np.arange(self.seen + fill, self.seen + len(chunk))
+            # One uniform double per row, whatever the chunking: the same rows give the same sample.
+            slots = np.floor(self.rng.random(len(index)) * (index + 1)).astype(np.int64)
+            keep = slots < self.size
+            slots, rows = slots[keep], rest[keep]
+            # A later row taking the same slot wins: keep the last occurrence of each slot.
+            _, first_from_end = np.unique(slots[::-1], return_index=True)
+            last = len(slots) - 1 - first_from_end
+            self._rows[slots[last]] = rows[last]
+        self.seen += len(chunk)
+
+    def sample(self) -> np.ndarray:
+        if self._rows is not None:
+            return self._rows
+        return np.concatenate(self._parts) if self._parts else np.empty((0, 0))
+
+
+class Scaler:
+    """log1p, then sklearn's StandardScaler; `inverse` maps model space back to original units."""
+
+    def __init__(self, fit_values: np.ndarray) -> None:
+        self.standard = StandardScaler().fit(np.log1p(fit_values))
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(self.standard.transform(np.log1p(values)))
+
+    def inverse(self, scaled: np.ndarray) -> np.ndarray:
+        return np.expm1(np.asarray(self.standard.inverse_transform(scaled)))
+
+    def params(self, features: Sequence[str]) -> dict[str, object]:
+        return {
+            "transform": "log1p then StandardScaler",
+            "features": list(features),
+            "mean": [float(v) for v in self.standard.mean_],
+            "scale": [float(v) for v in self.standard.scale_],
+        }
+
+
+def cli_error(command: str, exc: BaseException, verbose: bool) -> int:
+    """Print one clear line for a failed command (the traceback only with -v); the exit status is 1."""
+    if verbose:
+        log.exception("%s failed", command)
+    known = isinstance(exc, SegmentError | db.IdentifierError | db.LockTimeout | SettingsError)
+    message = " ".join(str(exc).split()) if known else f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+    print(f"olist-segments {command}: error: {message}", file=sys.stderr)
+    return 1

@@ -1,0 +1,153 @@
+"""Model unit tests: k selection, stable segment ids, sampling, scaling and the in-memory gate checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
+
+from olist_segments import features, model
+from olist_segments.features import GateError, Reservoir, Scaler, SegmentError
+
+
+def blobs(centers: int, n: int = 2000, seed: int = 11) -> np.ndarray:
+    x, _ = make_blobs(n_samples=n, centers=centers, cluster_std=0.7, center_box=(-12, 12), random_state=seed)
+    return np.asarray(x)
+
+
+def test_auto_k_finds_the_four_blobs() -> None:
+    fit = model.choose_k(blobs(4), range(2, 11), random_state=42, n_init=3, silhouette_sample=1000)
+    assert (fit.k, fit.knee, fit.k_selection) == (4, 4, "auto")
+    assert fit.rule.startswith("elbow")
+    assert [s.k for s in fit.scores] == list(range(2, 11))
+    inertias = [s.inertia for s in fit.scores]
+    assert inertias == sorted(inertias, reverse=True)
+    # the silhouette, reported beside the elbow, agrees on these well-separated blobs
+    assert max(fit.scores, key=lambda s: s.silhouette or -1).k == 4
+    assert fit.model.n_clusters == 4 and fit.silhouette == fit.scores[2].silhouette
+
+
+def test_no_elbow_falls_back_to_the_best_silhouette_and_says_so() -> None:
+    assert model.find_knee([2, 3, 4, 5, 6], [10.0, 8.0, 6.0, 4.0, 2.0]) is None  # a straight line
+    fit = model.choose_k(blobs(3), [2, 3], random_state=42, n_init=2, silhouette_sample=1000)
+    assert fit.knee is None and fit.rule == "no elbow found: best silhouette"
+    assert fit.k == max(fit.scores, key=lambda s: s.silhouette or -1).k == 3
+
+
+def test_fixed_k() -> None:
+    fit = model.choose_k(blobs(4), [6], random_state=1, n_init=1)
+    assert (fit.k, fit.k_selection, fit.rule, fit.model.n_clusters) == (6, "fixed", "fixed", 6)
+
+
+def test_fits_are_reproducible() -> None:
+    x = blobs(5, n=5000)
+    first = model.fit_kmeans(x, 5, random_state=42, n_init=4)
+    second = model.fit_kmeans(x, 5, random_state=42, n_init=4)
+    assert np.array_equal(first.labels_, second.labels_)
+    assert np.array_equal(first.cluster_centers_, second.cluster_centers_)
+
+
+def test_segment_ids_do_not_depend_on_kmeans_label_order() -> None:
+    x = np.abs(blobs(5)) * [50.0, 1.0]  # (monetary, frequency)-like, non-negative
+    km = KMeans(n_clusters=5, n_init=2, random_state=0).fit(x)
+    centroids, labels = km.cluster_centers_, km.labels_
+    expected = model.segment_ids(centroids, ["monetary", "frequency"])[labels]
+    assert sorted(set(expected.tolist())) == [1, 2, 3, 4, 5]
+    # segment 1 has the lowest monetary centre, segment 5 the highest
+    means = [x[expected == s, 0].mean() for s in range(1, 6)]
+    by_centre = sorted(range(5), key=lambda i: centroids[i, 0])
+    assert [int(model.segment_ids(centroids, ["monetary", "frequency"])[i]) for i in by_centre] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+    assert means[0] < means[-1]
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        perm = rng.permutation(5)  # new label j is old label perm[j]
+        inverse = np.argsort(perm)
+        relabelled = model.segment_ids(centroids[perm], ["monetary", "frequency"])[inverse[labels]]
+        assert np.array_equal(relabelled, expected)
+
+
+def test_ties_in_monetary_are_broken_by_frequency_then_other_features() -> None:
+    centroids = np.array([[100.0, 2.0, 5.0], [100.0, 1.0, 9.0], [50.0, 3.0, 1.0], [100.0, 1.0, 3.0]])
+    assert model.segment_ids(centroids, ["monetary", "frequency", "recency_days"]).tolist() == [4, 3, 1, 2]
+    # the ranking follows the names, not the column positions
+    reordered = centroids[:, [2, 0, 1]]
+    assert model.segment_ids(reordered, ["recency_days", "monetary", "frequency"]).tolist() == [4, 3, 1, 2]
+
+
+def test_assign_is_the_nearest_centre_with_its_exact_distance() -> None:
+    x = blobs(4, n=500)
+    km = KMeans(n_clusters=4, n_init=1, random_state=0).fit(x)
+    labels, distance = model.assign(km.cluster_centers_, x)
+    assert np.array_equal(labels, km.predict(x))
+    assert np.allclose(distance, np.linalg.norm(x - km.cluster_centers_[labels], axis=1), rtol=0, atol=1e-12)
+
+
+def test_reservoir_keeps_every_row_in_order_when_the_stream_is_small() -> None:
+    res = Reservoir(size=100, seed=1)
+    for start in range(0, 90, 7):
+        res.add(np.arange(start, min(start + 7, 90), dtype=float).reshape(-1, 1))
+    assert res.sample()[:, 0].tolist() == list(range(90))
+
+
+def test_reservoir_is_a_seeded_uniform_sample() -> None:
+    def draw(seed: int, chunk: int = 777) -> np.ndarray:
+        res = Reservoir(size=2000, seed=seed)
+        for start in range(0, 50_000, chunk):
+            res.add(np.arange(start, min(start + chunk, 50_000), dtype=float).reshape(-1, 1))
+        assert res.seen == 50_000
+        return res.sample()[:, 0]
+
+    sample = draw(5)
+    assert len(sample) == 2000 and len(np.unique(sample)) == 2000
+    assert np.array_equal(sample, draw(5)) and not np.array_equal(sample, draw(6))
+    assert np.array_equal(sample, draw(5, chunk=5000))  # the chunk size does not matter
+    per_tenth = np.bincount((sample // 5000).astype(int), minlength=10)
+    assert per_tenth.min() > 140 and per_tenth.max() < 260  # expected 200 each
+
+
+def test_scaler_is_log1p_then_standard_and_inverts() -> None:
+    values = np.array([[0.0, 1.0], [99.0, 3.0], [999.0, 1.0]])
+    scaler = Scaler(values)
+    z = scaler.transform(values)
+    assert np.allclose(z.mean(axis=0), 0) and np.allclose(z.std(axis=0), 1)
+    assert np.allclose(scaler.inverse(z), values)
+    params = scaler.params(["monetary", "frequency"])
+    assert params["mean"] == pytest.approx(np.log1p(values).mean(axis=0).tolist())
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_values_are_refused_with_the_column_name(bad: float) -> None:
+    # MySQL/MariaDB cannot store inf or NaN in DECIMAL/INT/DOUBLE columns, so this gate is tested in memory.
+    values = np.array([[10.0, 1.0], [20.0, bad], [30.0, bad]])
+    with pytest.raises(GateError, match=r"column m\.customer_features\.frequency has 2 non-finite values"):
+        features.check_finite(values, ["monetary", "frequency"], "m.customer_features")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("monetary,frequency,`x`", "unknown feature '`x`'"),
+        ("monetary,frequency; drop table customer_features", "unknown feature 'frequency; drop table"),
+        ("monetary,frequency,customer_city", "unknown feature 'customer_city'"),
+        ("monetary", "must include monetary and frequency"),
+        ("monetary,frequency,monetary", "listed twice"),
+    ],
+)
+def test_feature_lists_are_validated(text: str, message: str) -> None:
+    with pytest.raises(SegmentError, match=message.replace("(", r"\(")):
+        features.parse_features(text)
+
+
+def test_feature_list_accepts_other_numeric_columns() -> None:
+    assert features.parse_features(" monetary, frequency ,recency_days") == (
+        "monetary",
+        "frequency",
+        "recency_days",
+    )

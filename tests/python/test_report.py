@@ -1,0 +1,89 @@
+"""The report: PNGs and report.html drawn from the published tables in the warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from html import escape
+from pathlib import Path
+
+import pytest
+import segfixtures as sf
+from PIL import Image
+
+from olist_segments import report, segment
+from olist_segments.settings import Warehouse
+
+FAST = segment.SegmentOptions(k=4, n_init=2)
+FILES = {"elbow.png", "silhouette.png", "segments.png", "profile.png", "report.html"}
+
+
+@pytest.fixture
+def wh(scratch: Warehouse) -> Warehouse:
+    sf.load_definitions(scratch)
+    sf.create_mart(scratch, sf.customers(3000))
+    return scratch
+
+
+def parse(module: object, argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    module.add_arguments(parser)  # type: ignore[attr-defined]
+    return parser.parse_args(argv)
+
+
+def test_report_shows_the_published_run(wh: Warehouse, tmp_path: Path) -> None:
+    result = segment.run(wh, segment.SegmentOptions(k=None, k_range=(2, 6), n_init=2))
+    page = report.build(wh, tmp_path, sample=1000)
+    assert {p.name for p in tmp_path.iterdir()} == FILES
+    for name in FILES - {"report.html"}:
+        with Image.open(tmp_path / name) as image:
+            assert image.format == "PNG" and image.width >= 700 and image.height >= 400
+    html = page.read_text(encoding="utf-8")
+    (run,) = sf.registry(wh)
+    assert result.run_id in html and run["metrics"]["rule"] in html
+    for name in FILES - {"report.html"}:
+        assert f'<img src="{name}"' in html
+    counts = sf.query(
+        wh, f"select segment_id, segment_name, count(*) from {sf.segments_table(wh)} group by 1, 2 order by 1"
+    )
+    for sid, name, n in counts:
+        assert re.search(rf"<tr><td>{sid}</td><td>{name}</td><td>{n:,}</td>", html)
+    actions = sf.query(
+        wh,
+        f"select suggested_action from {wh.schema_for('raw')}.segment_definitions where k = %s",
+        (result.k,),
+    )
+    assert len(actions) == result.k and all(escape(a) in html for (a,) in actions)
+
+
+def test_report_reads_the_warehouse_and_escapes_what_it_finds(wh: Warehouse, tmp_path: Path) -> None:
+    segment.run(wh, FAST)
+    sf.execute(
+        wh, f"update {sf.segments_table(wh)} set segment_name = '<b>Renamed</b> & co' where segment_id = 1"
+    )
+    html = report.build(wh, tmp_path).read_text(encoding="utf-8")
+    assert "&lt;b&gt;Renamed&lt;/b&gt; &amp; co" in html and "<b>Renamed" not in html
+
+
+def test_segment_command_ends_with_the_report_and_report_redraws_it(
+    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DBT_SCHEMA", wh.schema)
+    assert segment.main(parse(segment, ["--k", "4", "--n-init", "2", "--out", str(tmp_path / "r")])) == 0
+    assert {p.name for p in (tmp_path / "r").iterdir()} == FILES
+    assert report.main(parse(report, ["--out", str(tmp_path / "again")])) == 0
+    assert {p.name for p in (tmp_path / "again").iterdir()} == FILES
+    assert f"report: {tmp_path / 'again' / 'report.html'}" in capsys.readouterr().out
+
+
+def test_report_without_published_segments_is_a_clear_error(
+    scratch: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DBT_SCHEMA", scratch.schema)
+    assert report.main(parse(report, ["--out", str(tmp_path)])) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"olist-segments report: error: no published segments: {scratch.schema}_ml.customer_segments"
+        " not found (run olist-segments segment)\n"
+    )
+    assert not any(tmp_path.iterdir())
