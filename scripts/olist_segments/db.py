@@ -21,8 +21,8 @@ class IdentifierError(ValueError):
 def quote_ident(name: str) -> str:
     """Validate a schema/table/column name and quote it with backticks.
 
-    Only [A-Za-z0-9_$], 1-64 characters, are accepted: anything else (quotes, backticks, spaces, `;`) is refused
-    rather than escaped, so a hostile setting can never change the statement.
+    Only [A-Za-z0-9_$], 1-64 characters, are accepted: anything else (quotes, backticks, spaces, `;`) is
+    refused rather than escaped, so a hostile setting can never change the statement.
     """
     if not isinstance(name, str) or not _IDENTIFIER.match(name):
         raise IdentifierError(f"invalid MySQL identifier {name!r}: use letters, digits, _ or $ (at most 64)")
