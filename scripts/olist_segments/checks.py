@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import time
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -329,6 +330,18 @@ def _isin(values: pd.Series, members: Iterable[str]) -> np.ndarray:
     return np.fromiter(map(found.__contains__, values.to_numpy()), bool, len(values))
 
 
+def _warehouse_key(values: pd.Series) -> pd.Series:
+    """Keys as the warehouse compares them: utf8mb4_unicode_ci ignores case, accents and trailing spaces."""
+    return values.map(_fold)
+
+
+def _fold(value: str) -> str:
+    value = value.rstrip(" ").lower()
+    if value.isascii():
+        return value
+    return "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
+
+
 def _check_values(table: str, t: _Table, expected: dict[str, ColumnType], out: _Collector) -> None:
     for col, ctype in expected.items():
         if col not in t.frame:
@@ -348,7 +361,7 @@ def _check_keys(table: str, t: _Table, out: _Collector) -> None:
         return
     for col in key:
         out.rows(t, col, (t.frame[col] == "").to_numpy(), "empty key value")
-    dup = t.frame.duplicated(subset=key, keep="first").to_numpy()
+    dup = t.frame[key].apply(_warehouse_key).duplicated(keep="first").to_numpy()
     if not dup.any():
         return
     keys = list(map(tuple, t.frame[key].to_numpy()))
@@ -410,7 +423,8 @@ def _check_foreign_keys(tables: dict[str, _Table]) -> list[Problem]:
         values = c.frame[col]
         out.rows(c, col, (values == "").to_numpy(), f"empty (every row must reference {p.file})")
         if p.complete:  # a parent cut short would make false orphans
-            orphan = (values != "").to_numpy() & ~_isin(values, p.frame[parent_col].to_numpy())
+            parents = _warehouse_key(p.frame[parent_col]).to_numpy()
+            orphan = (values != "").to_numpy() & ~_isin(_warehouse_key(values), parents)
             out.rows(c, col, orphan, f"orphan foreign key: no such {parent_col} in {p.file}")
         problems += out.problems
     return problems

@@ -34,6 +34,9 @@ SEGMENTS = "customer_segments"
 NEW, OLD = f"{SEGMENTS}__new", f"{SEGMENTS}__old"
 RUNS = "segment_model_runs"
 BULK_METHODS = ("auto", "infile", "insert")
+# Errors meaning "LOAD DATA LOCAL is not allowed here" (MySQL server/client, MariaDB); anything else, such as
+# a lost connection, is a real failure and must not be retried as INSERTs.
+LOCAL_INFILE_REFUSED = frozenset({1148, 2068, 3948, 4166})
 # Upper bound of one rendered VALUES tuple: key, id, a 64-character name in 4-byte UTF-8, a double, run_id,
 # datetime, quotes and commas. INSERT statements use at most half of @@max_allowed_packet.
 ROW_BYTES = 512
@@ -144,7 +147,7 @@ class SegmentWriter:
                 self._load(keys, ids, names, distances)
                 return
             except mysql.connector.Error as exc:
-                if self.requested == "infile":
+                if self.requested == "infile" or exc.errno not in LOCAL_INFILE_REFUSED:
                     raise
                 log.warning("LOAD DATA LOCAL INFILE refused (%s): falling back to multi-row INSERTs", exc.msg)
                 self.method = "insert"

@@ -198,7 +198,7 @@ def _segment(conn: MySQLConnectionAbstract, wh: Warehouse, opts: SegmentOptions,
         )
         return RunResult(record.run_id, fit.k, stats.rows, fit.silhouette, timings)
     except BaseException as exc:
-        _record_failure(conn, ml, record, exc)
+        _record_failure(wh, conn, ml, record, exc)
         raise
     finally:
         if reader is not None:
@@ -258,13 +258,15 @@ def _score_and_load(
 
 
 def _record_failure(
-    conn: MySQLConnectionAbstract, ml: str, record: publish.RunRecord, exc: BaseException
+    wh: Warehouse, conn: MySQLConnectionAbstract, ml: str, record: publish.RunRecord, exc: BaseException
 ) -> None:
     """Best effort: drop the half-built table and record status 'failed' in an existing registry (the live
-    table is untouched)."""
+    table is untouched). A lost connection is replaced by a fresh one."""
     record.status, record.finished_at = "failed", _now()
     record.metrics = {**(record.metrics or {}), "error": f"{type(exc).__name__}: {exc}"}
     try:
+        if not conn.is_connected():
+            conn = db.connect(wh)
         if not publish.table_exists(conn, ml, publish.RUNS):
             log.warning("run %s failed before %s.%s existed: not recorded", record.run_id, ml, publish.RUNS)
             return
