@@ -11,12 +11,16 @@ from . import __version__
 
 # subcommand → (module exposing add_arguments(parser) and main(args) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("pipeline", "the whole chain: check data, upstream, segment, freshness, downstream, snapshot"),
     "segment": ("segment", "fit KMeans on customer_features and publish customer_segments atomically"),
     "report": ("report", "plots and an HTML report of the published segments"),
     "check-data": ("checks", "validate an Olist CSV folder (names, columns, types, keys) before loading it"),
     "doctor": ("doctor", "show the settings in use, the server and the connector implementation"),
     "grants": ("grants", "create or print least-privilege pipeline and BI users for the project's schemas"),
+    "lineage": ("lineage", "write the Mermaid lineage diagram (from dbt's manifest) into README.md"),
     "generate-sample": ("sample", "write the deterministic synthetic Olist-shaped sample CSVs into a folder"),
+    "synth-features": ("synth", "generate a synthetic customer_features table of N customers"),
+    "reliability": ("reliability", "run the fault-injection scenarios and write docs/reliability.md"),
 }
 
 

@@ -1,0 +1,62 @@
+{#- customer_unique_id is the primary key (contract constraint); BI filters and groups by segment. -#}
+{{ config(indexes=[{'columns': ['segment_id']}]) }}
+
+with
+
+customer_features as (
+
+    select * from {{ ref('customer_features') }}
+
+),
+
+customer_segments as (
+
+    select * from {{ ref('stg_ml__customer_segments') }}
+
+),
+
+model_runs as (
+
+    select * from {{ ref('stg_ml__segment_model_runs') }}
+
+),
+
+segment_definitions as (
+
+    select * from {{ ref('segment_definitions') }}
+
+)
+
+select
+    customer_features.customer_unique_id,
+    customer_features.customer_state,
+    customer_features.customer_city,
+    customer_features.frequency,
+    customer_features.monetary,
+    customer_features.gmv,
+    customer_features.avg_order_value,
+    customer_features.first_purchase_at,
+    customer_features.last_purchase_at,
+    customer_features.recency_days,
+    customer_features.tenure_days,
+    customer_features.avg_review_score,
+    customer_features.late_delivery_share,
+    customer_features.distinct_categories,
+    customer_features.as_of_date,
+    customer_segments.segment_id,
+    customer_segments.segment_name,
+    segment_definitions.description as segment_description,
+    segment_definitions.suggested_action,
+    customer_segments.distance_to_centroid,
+    model_runs.k as segment_count,
+    customer_segments.run_id,
+    customer_segments.scored_at
+from customer_features
+left join customer_segments
+    on customer_features.customer_unique_id = customer_segments.customer_unique_id
+left join model_runs
+    on customer_segments.run_id = model_runs.run_id
+left join segment_definitions
+    on
+        model_runs.k = segment_definitions.k
+        and customer_segments.segment_id = segment_definitions.segment_id

@@ -1,0 +1,25 @@
+with
+
+source as (
+
+    select * from {{ source('ml', 'segment_model_runs') }}
+
+)
+
+select
+    run_id,
+    status,
+    k,
+    k_selection,
+    n_customers,
+    data_as_of,
+    silhouette,
+    started_at,
+    finished_at,
+    features,
+    params,
+    metrics,
+    centroids,
+    scaler,
+    library_versions
+from source

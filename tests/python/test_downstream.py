@@ -1,0 +1,267 @@
+"""The dbt side downstream of the ML step (`source:ml+`), on hand-made tables in a scratch schema.
+
+customer_features and the two ML tables are created here with the contract's columns and a few hundred
+synthetic customers; dbt then builds stg_ml__*, dim_customers, segment_summary, the snapshot and
+segment_transitions exactly as `olist-segments run` does (`dbt build --selector downstream`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import random
+import uuid
+from collections import Counter
+
+import pytest
+from conftest import ROOT, run_dbt
+from mysql.connector.abstracts import MySQLConnectionAbstract
+
+from olist_segments import db, settings
+
+# The downstream selection plus the reference seed it joins (in the pipeline, the upstream build loads it).
+FIRST_BUILD = ("build", "--select", "segment_definitions", "source:ml+")
+N_CUSTOMERS = 300
+K = 4
+STATES = ["SP", "SP", "SP", "RJ", "RJ", "MG", "RS", "PR", "BA", None]
+
+CUSTOMER_FEATURES_DDL = """
+create table {table} (
+    customer_unique_id char(32) not null primary key,
+    customer_state char(2),
+    customer_city varchar(100),
+    frequency int not null,
+    monetary decimal(14, 2) not null,
+    gmv decimal(14, 2) not null,
+    avg_order_value decimal(14, 2) not null,
+    first_purchase_at datetime not null,
+    last_purchase_at datetime not null,
+    recency_days int not null,
+    tenure_days int not null,
+    avg_review_score decimal(4, 2),
+    late_delivery_share decimal(5, 4),
+    distinct_categories int not null,
+    as_of_date date not null
+)"""
+CUSTOMER_SEGMENTS_DDL = """
+create table {table} (
+    customer_unique_id char(32) not null primary key,
+    segment_id int not null,
+    segment_name varchar(64) not null,
+    distance_to_centroid double not null,
+    run_id char(36) not null,
+    scored_at datetime not null
+)"""
+MODEL_RUNS_DDL = """
+create table {table} (
+    run_id char(36) not null primary key,
+    started_at datetime, finished_at datetime, status varchar(16), k int, k_selection varchar(16),
+    features longtext, params longtext, metrics longtext, centroids longtext, scaler longtext,
+    library_versions longtext, n_customers int, data_as_of date, silhouette double
+)"""
+
+
+def create_customer_features(
+    conn: MySQLConnectionAbstract, wh: settings.Warehouse, n: int
+) -> dict[str, float]:
+    """customer_features with `n` synthetic customers; returns their monetary value by customer."""
+    rng = random.Random(42)
+    as_of = dt.date(2018, 9, 1)
+    table = db.qualified(wh.schema_for("marts"), "customer_features")
+    cur = conn.cursor()
+    cur.execute(f"create database if not exists {db.quote_ident(wh.schema_for('marts'))}")
+    cur.execute(CUSTOMER_FEATURES_DDL.format(table=table))
+    rows, monetary = [], {}
+    for i in range(n):
+        customer = uuid.UUID(int=rng.getrandbits(128)).hex
+        frequency = rng.choice([1, 1, 1, 2, 3])
+        money = round(rng.lognormvariate(4.5, 0.8) * frequency, 2)
+        first = dt.datetime(2017, 1, 1) + dt.timedelta(days=rng.randrange(400), seconds=i)
+        last = first + dt.timedelta(days=rng.randrange(100)) if frequency > 1 else first
+        review = None if i % 9 == 0 else round(rng.uniform(1, 5), 2)
+        rows.append(
+            (
+                customer, rng.choice(STATES), "somewhere", frequency, money, money,
+                round(money / frequency, 2), first, last, (as_of - last.date()).days,
+                (as_of - first.date()).days, review, None, rng.randint(1, 3), as_of,
+            )
+        )  # fmt: skip
+        monetary[customer] = money
+    cur.executemany(f"insert into {table} values ({', '.join(['%s'] * 15)})", rows)
+    cur.close()
+    return monetary
+
+
+def create_ml_tables(conn: MySQLConnectionAbstract, wh: settings.Warehouse) -> None:
+    cur = conn.cursor()
+    cur.execute(f"create database {db.quote_ident(wh.schema_for('ml'))}")
+    cur.execute(CUSTOMER_SEGMENTS_DDL.format(table=db.qualified(wh.schema_for("ml"), "customer_segments")))
+    cur.execute(MODEL_RUNS_DDL.format(table=db.qualified(wh.schema_for("ml"), "segment_model_runs")))
+    cur.close()
+
+
+def segment_names(k: int) -> dict[int, str]:
+    """Segment names for k from the reference seed, as the ML step names them."""
+    with (ROOT / "seeds" / "reference" / "segment_definitions.csv").open(newline="", encoding="utf-8") as f:
+        names = {int(r["segment_id"]): r["segment_name"] for r in csv.DictReader(f) if int(r["k"]) == k}
+    assert sorted(names) == list(range(1, k + 1)), f"segment_definitions lacks rows for k={k}"
+    return names
+
+
+def publish_run(
+    conn: MySQLConnectionAbstract,
+    wh: settings.Warehouse,
+    assignment: dict[str, int],
+    k: int,
+    scored_at: dt.datetime,
+) -> str:
+    """What the ML step does, by hand: a registry row and a complete customer_segments for one run."""
+    names = segment_names(k)
+    run_id = str(uuid.uuid4())
+    cur = conn.cursor()
+    cur.execute(
+        f"insert into {db.qualified(wh.schema_for('ml'), 'segment_model_runs')} "
+        "(run_id, started_at, finished_at, status, k, k_selection, features, n_customers, data_as_of,"
+        " silhouette) values (%s, %s, %s, 'published', %s, 'fixed', %s, %s, '2018-09-01', 0.5)",
+        (run_id, scored_at, scored_at, k, json.dumps(["monetary", "frequency"]), len(assignment)),
+    )
+    segments = db.qualified(wh.schema_for("ml"), "customer_segments")
+    cur.execute(f"delete from {segments}")
+    cur.executemany(
+        f"insert into {segments} values (%s, %s, %s, %s, %s, %s)",
+        [(c, s, names[s], 0.5, run_id, scored_at) for c, s in assignment.items()],
+    )
+    cur.close()
+    return run_id
+
+
+def by_monetary(monetary: dict[str, float], k: int) -> dict[str, int]:
+    """Segment 1..k by monetary rank (1 = lowest), like the ML step's ordering."""
+    ranked = sorted(monetary, key=lambda c: (monetary[c], c))
+    return {c: 1 + i * k // len(ranked) for i, c in enumerate(ranked)}
+
+
+def query(conn: MySQLConnectionAbstract, sql: str) -> list[tuple]:
+    cur = conn.cursor()
+    cur.execute(sql)
+    rows = cur.fetchall()
+    cur.close()
+    return rows
+
+
+def assert_downstream_consistent(
+    conn: MySQLConnectionAbstract,
+    wh: settings.Warehouse,
+    assignment: dict[str, int],
+    monetary: dict[str, float],
+) -> None:
+    """dim_customers = customer_features + one segment each; segment_summary adds up to the totals."""
+    marts = wh.schema_for("marts")
+    dim = dict(
+        query(conn, f"select customer_unique_id, segment_id from {db.qualified(marts, 'dim_customers')}")
+    )
+    assert dim == assignment
+    missing_action = query(
+        conn, f"select count(*) from {db.qualified(marts, 'dim_customers')} where suggested_action is null"
+    )
+    assert missing_action == [(0,)]
+    summary = query(
+        conn,
+        "select segment_id, customers, customer_share, revenue, revenue_share, top_states "
+        f"from {db.qualified(marts, 'segment_summary')} order by segment_id",
+    )
+    counts = Counter(assignment.values())
+    assert [(s, n) for s, n, *_ in summary] == sorted(counts.items())
+    assert sum(float(r[3]) for r in summary) == pytest.approx(sum(monetary.values()), abs=0.005)
+    for segment_id, _, _, revenue, _, _ in summary:
+        expected = sum(m for c, m in monetary.items() if assignment[c] == segment_id)
+        assert float(revenue) == pytest.approx(expected, abs=0.005)
+    assert sum(r[2] for r in summary) == pytest.approx(1, abs=1e-9)
+    assert sum(r[4] for r in summary) == pytest.approx(1, abs=1e-9)
+    for *_, top_states in summary:
+        parts = top_states.split(", ")
+        assert 1 <= len(parts) <= 3 and all(p[:2].isalpha() and p.endswith("%") for p in parts), top_states
+
+
+@pytest.mark.parametrize("target", ["mariadb", "mysql"])
+def test_downstream_marts_snapshot_and_transitions(scratch: settings.Warehouse, target: str) -> None:
+    conn = db.connect(scratch)
+    monetary = create_customer_features(conn, scratch, N_CUSTOMERS)
+    create_ml_tables(conn, scratch)
+    first = by_monetary(monetary, K)
+    first_run = publish_run(conn, scratch, first, K, dt.datetime(2018, 9, 2, 3, 0))
+
+    run_dbt(*FIRST_BUILD, schema=scratch.schema, target=target)
+    assert_downstream_consistent(conn, scratch, first, monetary)
+    marts, snapshots = scratch.schema_for("marts"), scratch.schema_for("snapshots")
+    transitions_sql = (
+        "select generation, run_id, previous_run_id, transition_type, from_segment_id, to_segment_id,"
+        f" customers from {db.qualified(marts, 'segment_transitions')}"
+    )
+    rows = query(conn, transitions_sql)
+    assert {(t, f, to): n for _, _, _, t, f, to, n in rows} == {
+        ("new", None, s): n for s, n in Counter(first.values()).items()
+    }
+    assert {(g, r, p) for g, r, p, *_ in rows} == {(1, first_run, None)}
+
+    # A second run: every 7th customer moves up one segment (wrapping), the others keep theirs.
+    moved = sorted(first)[::7]
+    second = {c: (s % K) + 1 if c in moved else s for c, s in first.items()}
+    second_run = publish_run(conn, scratch, second, K, dt.datetime(2018, 9, 9, 3, 0))
+    run_dbt("build", "--selector", "downstream", schema=scratch.schema, target=target)
+    assert_downstream_consistent(conn, scratch, second, monetary)
+
+    snapshot = query(
+        conn,
+        "select customer_unique_id, segment_id, run_id, dbt_valid_to is null "
+        f"from {db.qualified(snapshots, 'customer_segments_snapshot')}",
+    )
+    assert len(snapshot) == N_CUSTOMERS + len(moved)  # identical assignments add no version
+    assert {(c, s) for c, s, _, current in snapshot if current} == set(second.items())
+    assert {r for c, _, r, current in snapshot if current and c in moved} == {second_run}
+
+    rows = [r for r in query(conn, transitions_sql) if r[0] == 2]
+    assert {(g, r, p) for g, r, p, *_ in rows} == {(2, second_run, first_run)}
+    moves = Counter((first[c], second[c]) for c in moved)
+    stays = Counter(s for c, s in first.items() if c not in moved)
+    assert {(f, to): n for *_, t, f, to, n in rows if t == "moved"} == moves
+    assert {f: n for *_, t, f, to, n in rows if t == "stayed" and f == to} == stays
+    assert sum(n for *_, n in rows) == N_CUSTOMERS
+    conn.close()
+
+
+def test_downstream_build_fails_when_a_customer_has_no_segment(scratch: settings.Warehouse) -> None:
+    """A customer_features row without a segment (a stale ML run) fails the build and names the test."""
+    conn = db.connect(scratch)
+    monetary = create_customer_features(conn, scratch, 50)
+    create_ml_tables(conn, scratch)
+    assignment = by_monetary(monetary, K)
+    unscored = sorted(assignment)[0]
+    del assignment[unscored]
+    publish_run(conn, scratch, assignment, K, dt.datetime(2018, 9, 2))
+    conn.close()
+
+    proc = run_dbt(*FIRST_BUILD, schema=scratch.schema, check=False)
+    assert proc.returncode != 0
+    assert "not_null_dim_customers_segment_id" in proc.stdout
+    assert "assert_segment_summary_covers_customer_features" in proc.stdout
+
+
+def test_segments_freshness_warns_after_a_day_and_errors_after_a_week(scratch: settings.Warehouse) -> None:
+    """`dbt source freshness -s source:ml` (a step of `olist-segments run`) on scored_at, which is UTC."""
+    conn = db.connect(scratch)
+    create_ml_tables(conn, scratch)
+    segments = db.qualified(scratch.schema_for("ml"), "customer_segments")
+    cur = conn.cursor()
+    cur.execute(f"insert into {segments} values (%s, 1, 'x', 0, 'r', utc_timestamp())", ("a" * 32,))
+    sources_json = ROOT / "target" / f"pytest_{scratch.schema}" / "sources.json"
+    outcomes = []
+    for age_hours in (2 * 24, 8 * 24):
+        cur.execute(f"update {segments} set scored_at = utc_timestamp() - interval %s hour", (age_hours,))
+        proc = run_dbt("source", "freshness", "--select", "source:ml", schema=scratch.schema, check=False)
+        (result,) = json.loads(sources_json.read_text())["results"]
+        hours = round(result["max_loaded_at_time_ago_in_s"] / 3600)
+        outcomes.append((proc.returncode, result["status"], hours))
+    conn.close()
+    assert outcomes == [(0, "warn", 48), (1, "error", 192)]  # a fresh one passes: test_pipeline
