@@ -1,0 +1,1258 @@
+"""`olist-segments reliability`: inject faults into real runs and write docs/reliability.md.
+
+Three groups of scenarios, each in base schemas of its own (random names, dropped at the end):
+
+* bad input, end to end: publish the bundled sample with `olist-segments run` (a second `run` started
+  meanwhile must be refused by the pipeline lock), then run again on copies of the sample with one thing
+  broken. Each run must exit non-zero naming the file, column and problem and leave the published tables
+  as they were; the last, good run must publish again.
+* the segmentation step on a synthetic mart of N customers (synth-features): the process killed with SIGKILL
+  while it loads customer_segments__new, its writer or reader connection killed from another session, two
+  runs at once (without and with --wait).
+* the server: a throwaway MariaDB of our own (never the shared one) restarted between two runs, and killed
+  with SIGKILL while a run writes.
+
+Published state: <base>_marts.{customer_features, fct_orders, dim_customers, segment_summary} and
+<base>_ml.customer_segments, each as row count, CHECKSUM TABLE and a content checksum, taken before and after
+every failed run. segment_model_runs is compared only across the server restart: a failed run adds its
+'failed' row there by design. While runs execute, a BI reader thread polls count(*) and a full-table content
+checksum of customer_segments (and dim_customers where it exists); a failed query, or a result that is
+neither the state before nor the state after, counts against the scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import mysql.connector
+from mysql.connector.abstracts import MySQLConnectionAbstract
+
+from . import db, pipeline, publish, settings, synth
+from .settings import PROJECT_ROOT, Warehouse
+
+log = logging.getLogger(__name__)
+
+SAMPLE = PROJECT_ROOT / "seeds" / "olist_sample"
+Table = tuple[str, str]  # (layer, table): ("marts", "dim_customers") is <base>_marts.dim_customers
+SEGMENTS: Table = ("ml", publish.SEGMENTS)
+RUNS: Table = ("ml", publish.RUNS)
+CHAIN_TABLES: tuple[Table, ...] = (
+    ("marts", "customer_features"),
+    ("marts", "fct_orders"),
+    ("marts", "dim_customers"),
+    ("marts", "segment_summary"),
+    SEGMENTS,
+)
+SEGMENT_TABLES: tuple[Table, ...] = (("marts", "customer_features"), SEGMENTS)
+CHAIN_READS: tuple[Table, ...] = (SEGMENTS, ("marts", "dim_customers"))
+SEGMENT_READS: tuple[Table, ...] = (SEGMENTS,)
+KEYS = {
+    "customer_features": "customer_unique_id",
+    "fct_orders": "order_id",
+    "dim_customers": "customer_unique_id",
+    "segment_summary": "segment_id",
+    publish.SEGMENTS: "customer_unique_id",
+    publish.RUNS: "run_id",
+}
+RUN_COLUMNS = frozenset({"run_id", "scored_at"})  # differ between two runs on the same data
+# Small and fast: one KMeans fit, many chunks, so a fault lands while customer_segments__new is loading.
+SEGMENT_ARGS = ("segment", "--k", "4", "--n-init", "1", "--chunk-size", "5000", "--no-report")
+LOCK_MESSAGE = "another olist-segments run holds the lock"
+CUSTOMERS = 100_000
+TIMEOUT_S = 900
+_RUN_ID = re.compile(r"\brun ([0-9a-f-]{36})\b")
+_LOG_PREFIX = re.compile(r"^(?:(?:dbt|segment) \| )?(?:\d\d:\d\d:\d\d(?:\.\d+)?\s+(?:[A-Z]+\s+)?)?")
+
+
+class ScenarioError(RuntimeError):
+    """The harness could not set the scenario up (not a finding about the code under test)."""
+
+
+def _query(conn: MySQLConnectionAbstract, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    cur = conn.cursor()
+    cur.execute(sql, tuple(params))
+    rows = list(cur.fetchall()) if cur.with_rows else []
+    cur.close()
+    return rows
+
+
+@contextmanager
+def connection(wh: Warehouse) -> Iterator[MySQLConnectionAbstract]:
+    conn = db.connect(wh)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def columns(conn: MySQLConnectionAbstract, schema: str, table: str) -> list[str]:
+    rows = _query(
+        conn,
+        "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
+        " order by ordinal_position",
+        (schema, table),
+    )
+    return [str(c) for (c,) in rows]
+
+
+def content_sql(schema: str, table: str, cols: Sequence[str]) -> str:
+    """Rows, a checksum of every column but the run metadata, and the number of runs in the table: equal
+    for two publications of the same data, different for a partial or mixed table."""
+    parts = ", ".join(f"coalesce({db.quote_ident(c)}, '~')" for c in cols if c not in RUN_COLUMNS)
+    runs = f"count(distinct {db.quote_ident('run_id')})" if "run_id" in cols else "1"
+    return (
+        f"select count(*), coalesce(sum(crc32(concat_ws('|', {parts}))), 0), {runs}"
+        f" from {db.qualified(schema, table)}"
+    )
+
+
+Content = tuple[int, int, int]  # rows, content checksum, runs
+
+
+@dataclass(frozen=True)
+class TableState:
+    rows: int
+    checksum: int | None  # CHECKSUM TABLE: every column, run metadata included
+    content: Content  # what the reader compares (run metadata left out)
+    keys: frozenset[bytes]
+
+    @property
+    def fingerprint(self) -> tuple[int, int | None, Content]:
+        return self.rows, self.checksum, self.content
+
+
+State = dict[str, TableState | None]  # "layer.table" → state (None: the table does not exist)
+
+
+def table_state(conn: MySQLConnectionAbstract, wh: Warehouse, layer: str, table: str) -> TableState | None:
+    schema = wh.schema_for(layer)
+    cols = columns(conn, schema, table)
+    if not cols:
+        return None
+    name = db.qualified(schema, table)
+    ((_, checksum),) = _query(conn, f"checksum table {name}")
+    cur = conn.cursor(raw=True)
+    cur.execute(f"select {db.quote_ident(KEYS[table])} from {name}")
+    keys = frozenset(k for (k,) in cur.fetchall())
+    cur.close()
+    ((total, sums, runs),) = _query(conn, content_sql(schema, table, cols))
+    return TableState(int(total), checksum, (int(total), int(sums), int(runs)), keys)
+
+
+def published_state(wh: Warehouse, tables: Sequence[Table]) -> State:
+    with connection(wh) as conn:
+        return {f"{layer}.{table}": table_state(conn, wh, layer, table) for layer, table in tables}
+
+
+def fingerprint(state: State, name: str) -> tuple[int, int | None, Content] | None:
+    table = state.get(name)
+    return None if table is None else table.fingerprint
+
+
+def content(state: State, name: str) -> Content | None:
+    table = state.get(name)
+    return None if table is None else table.content
+
+
+def changed(before: State, after: State) -> list[str]:
+    """Tables whose rows, CHECKSUM TABLE or content differ (a table that appeared or vanished counts)."""
+    return [name for name in before if fingerprint(before, name) != fingerprint(after, name)]
+
+
+def rows_lost(before: State, after: State) -> int:
+    """Keys published before that are gone after (a vanished table loses all of its rows)."""
+    lost = 0
+    for name, old in before.items():
+        if old is not None:
+            new = after.get(name)
+            lost += len(old.keys - new.keys) if new is not None else old.rows
+    return lost
+
+
+class Reader(threading.Thread):
+    """A BI dashboard: polls count(*) and the content checksum of `tables` until stopped.
+
+    Every failed query is recorded, and every result, to compare with the states before and after a run.
+    hold() closes the connection and pauses (while the scenario takes the server down); release() resumes.
+    """
+
+    def __init__(self, wh: Warehouse, tables: Sequence[Table], pause_s: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.wh, self.tables, self.pause_s = wh, tuple(tables), pause_s
+        self.queries = 0
+        self.failures: list[str] = []
+        self.counts: dict[str, Counter[int]] = {f"{lay}.{t}": Counter() for lay, t in self.tables}
+        self.contents: dict[str, Counter[Content]] = {f"{lay}.{t}": Counter() for lay, t in self.tables}
+        self._done, self._held, self._idle = threading.Event(), threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        conn: MySQLConnectionAbstract | None = None
+        sql: dict[str, str] = {}
+        while not self._done.is_set():
+            if self._held.is_set():
+                if conn is not None:
+                    conn.close()
+                    conn = None
+                self._idle.set()
+                time.sleep(0.02)
+                continue
+            try:
+                conn = conn or db.connect(self.wh)
+            except mysql.connector.Error as exc:
+                self.failures.append(f"connect: {exc}")
+                time.sleep(0.2)
+                continue
+            for layer, table in self.tables:
+                conn = self._poll(conn, layer, table, sql)
+                if conn is None:
+                    break
+            time.sleep(self.pause_s)
+        if conn is not None:
+            conn.close()
+
+    def _poll(
+        self, conn: MySQLConnectionAbstract, layer: str, table: str, sql: dict[str, str]
+    ) -> MySQLConnectionAbstract | None:
+        name, schema = f"{layer}.{table}", self.wh.schema_for(layer)
+        try:
+            self.queries += 1
+            ((rows,),) = _query(conn, f"select count(*) from {db.qualified(schema, table)}")
+            self.counts[name][int(rows)] += 1
+            if name not in sql:
+                cols = columns(conn, schema, table)
+                if not cols:
+                    raise ScenarioError(f"table {schema}.{table} not found")
+                sql[name] = content_sql(schema, table, cols)
+            self.queries += 1
+            ((total, checksum, runs),) = _query(conn, sql[name])
+            self.contents[name][(int(total), int(checksum), int(runs))] += 1
+        except (mysql.connector.Error, ScenarioError) as exc:
+            self.failures.append(f"{name}: {exc}")
+            if not conn.is_connected():
+                conn.close()
+                return None
+        return conn
+
+    def hold(self) -> None:
+        self._idle.clear()
+        self._held.set()
+        self._idle.wait(timeout=60)
+
+    def release(self) -> None:
+        self._held.clear()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=120)
+
+    def partial_reads(self, *states: State) -> list[str]:
+        """Results matching none of `states` (the states before and after the runs), or mixing two runs."""
+        found = []
+        for name in self.contents:
+            allowed = {c for s in states if (c := content(s, name)) is not None}
+            for (rows, checksum, runs), n in self.contents[name].items():
+                if (rows, checksum, runs) not in allowed or runs > 1:
+                    found.append(
+                        f"{name}: {n} read(s) of {rows:,} rows from {runs} run(s), checksum {checksum}"
+                    )
+            for rows, n in self.counts[name].items():
+                if rows not in {c[0] for c in allowed}:
+                    found.append(f"{name}: {n} count(*) read(s) of {rows:,} rows")
+        return found
+
+
+@contextmanager
+def reading(wh: Warehouse, tables: Sequence[Table]) -> Iterator[Reader]:
+    reader = Reader(wh, tables)
+    reader.start()
+    try:
+        yield reader
+    finally:
+        reader.stop()
+
+
+@dataclass
+class Cli:
+    """A running `olist-segments` subprocess; its output (stdout + stderr) goes to a file, never a pipe."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def wait(self, timeout: float = TIMEOUT_S) -> int:
+        return self.proc.wait(timeout=timeout)
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def cli_env(
+    wh: Warehouse, data_dir: Path | None = None, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a child `olist-segments`: base schema wh.schema, its own dbt target folder."""
+    env = {k: v for k, v in os.environ.items() if k != "OLIST_DATA_DIR"}
+    target = PROJECT_ROOT / "target" / f"reliability_{wh.schema}"
+    env |= {
+        "DBT_SCHEMA": wh.schema,
+        "DBT_PROFILES_DIR": str(settings.profiles_dir()),
+        "DBT_TARGET_PATH": str(target),
+        "DBT_LOG_PATH": str(target),
+        "PYTHONUNBUFFERED": "1",
+    }
+    if data_dir is not None:
+        env["OLIST_DATA_DIR"] = str(data_dir)
+    return env | (extra or {})
+
+
+def start_cli(
+    wh: Warehouse,
+    *args: str,
+    logs: Path,
+    data_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    new_session: bool = False,
+) -> Cli:
+    path = logs / f"{args[0]}-{uuid.uuid4().hex[:8]}.log"
+    with path.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "olist_segments.cli", *args],
+            cwd=PROJECT_ROOT,
+            env=cli_env(wh, data_dir, extra_env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=new_session,
+        )
+    return Cli(proc, path)
+
+
+def run_cli(wh: Warehouse, *args: str, logs: Path, **kwargs: Any) -> tuple[int, str]:
+    cli = start_cli(wh, *args, logs=logs, **kwargs)
+    return cli.wait(), cli.output
+
+
+def error_line(output: str) -> str:
+    """The line that says what went wrong (check-data's first ERROR, dbt's failure, the CLI's error)."""
+    lines = [_LOG_PREFIX.sub("", ln).strip() for ln in output.splitlines()]
+    patterns = (r"^ERROR \S+\.csv", r"error: ", LOCK_MESSAGE, r"^(Failure|Database Error|Runtime Error) in ")
+    for pattern in (*patterns, r"failed"):
+        for line in lines:
+            if re.search(pattern, line):
+                return line
+    return next((ln for ln in reversed(lines) if ln), "")
+
+
+def run_ids(output: str) -> list[str]:
+    return list(dict.fromkeys(_RUN_ID.findall(output)))
+
+
+def new_rows(wh: Warehouse) -> int | None:
+    """Rows in <base>_ml.customer_segments__new, None when there is no such table."""
+    with connection(wh) as conn:
+        try:
+            return int(
+                _query(conn, f"select count(*) from {db.qualified(wh.schema_for('ml'), publish.NEW)}")[0][0]
+            )
+        except mysql.connector.Error as exc:
+            if exc.errno == 1146:  # no such table
+                return None
+            raise
+
+
+def registry(wh: Warehouse) -> dict[str, tuple[str, datetime, datetime | None]]:
+    """run_id → (status, started_at, finished_at) of segment_model_runs."""
+    with connection(wh) as conn:
+        rows = _query(
+            conn,
+            "select run_id, status, started_at, finished_at from "
+            + db.qualified(wh.schema_for("ml"), publish.RUNS),
+        )
+    return {str(r): (str(s), a, f) for r, s, a, f in rows}
+
+
+def lock_holder(wh: Warehouse, name: str) -> int | None:
+    with connection(wh) as conn:
+        (holder,) = _query(conn, "select is_used_lock(%s)", (name,))[0]
+    return None if holder is None else int(holder)
+
+
+def segment_lock(wh: Warehouse) -> str:
+    return f"olist_segments:{wh.schema}"
+
+
+def wait_until_writing(wh: Warehouse, cli: Cli, timeout_s: float = 300) -> int:
+    """Poll until the run has loaded rows into customer_segments__new; returns how many it had then."""
+    table = db.qualified(wh.schema_for("ml"), publish.NEW)
+    deadline = time.monotonic() + timeout_s
+    with connection(wh) as conn:
+        while time.monotonic() < deadline:
+            if cli.proc.poll() is not None:
+                raise ScenarioError(
+                    f"the run ended ({cli.proc.returncode}) before it wrote: {error_line(cli.output)}"
+                )
+            try:
+                ((rows,),) = _query(conn, f"select count(*) from {table}")
+            except mysql.connector.Error as exc:
+                if exc.errno != 1146:
+                    raise
+                rows = 0
+            if rows:
+                return int(rows)
+            time.sleep(0.02)
+    raise ScenarioError(f"no rows in {table} after {timeout_s:.0f} s")
+
+
+def mart_reader_connection(wh: Warehouse) -> int:
+    """The connection streaming customer_features to the segment step (found in the processlist)."""
+    pattern = f"%{db.qualified(wh.schema_for('marts'), 'customer_features')}%"
+    with connection(wh) as conn:
+        for _ in range(250):
+            rows = _query(
+                conn,
+                "select id from information_schema.processlist where user = %s and command = 'Query'"
+                " and info like %s and id <> connection_id()",
+                (wh.user, pattern),
+            )
+            if rows:
+                return int(rows[0][0])
+            time.sleep(0.02)
+    raise ScenarioError("the segment step's mart reader was not found in the processlist")
+
+
+@dataclass
+class Outcome:
+    """One scenario: what was done, what the readers saw, and every expectation that was not met."""
+
+    group: str
+    case: str
+    fault: str
+    exit_code: int | None = None
+    message: str = ""
+    reader_queries: int = 0
+    reader_failures: list[str] = field(default_factory=list)
+    partial_reads: list[str] = field(default_factory=list)
+    rows_lost: int = 0
+    result: str = ""
+    problems: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    skipped: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    def read(self, reader: Reader, *states: State) -> None:
+        self.reader_queries += reader.queries
+        self.reader_failures += reader.failures
+        self.partial_reads += reader.partial_reads(*states)
+        if reader.failures:
+            self.problems.append(f"{len(reader.failures)} failed reader queries, e.g. {reader.failures[0]}")
+        if self.partial_reads:
+            self.problems.append(f"partial or unknown reads: {'; '.join(self.partial_reads[:3])}")
+
+    def expect(self, ok: bool, problem: str) -> None:
+        if not ok:
+            self.problems.append(problem)
+
+
+# --- bad input --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BadInput:
+    name: str
+    file: str  # the file (or model) the message must name
+    column: str | None  # the column the message must name (None: a problem of the whole file)
+    problem: str  # words the message must contain
+    fault: str  # what was broken, for the report
+    damage: Callable[[Path], None]
+
+
+def _csv(folder: Path, table: str) -> Path:
+    return folder / f"{table}.csv"
+
+
+def _rewrite(folder: Path, table: str, edit: Callable[[list[str], list[list[str]]], list[list[str]]]) -> None:
+    """Read a CSV, let `edit` change the header (in place) and return the rows, write it back."""
+    path = _csv(folder, table)
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    rows = edit(header, rows)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([header, *rows])
+
+
+def _set(table: str, column: str, value: str, row: int = 1) -> Callable[[Path], None]:
+    def edit(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+        rows[row][header.index(column)] = value
+        return rows
+
+    return lambda folder: _rewrite(folder, table, edit)
+
+
+def _drop_column(table: str, column: str) -> Callable[[Path], None]:
+    def edit(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+        i = header.index(column)
+        for values in (header, *rows):
+            del values[i]
+        return rows
+
+    return lambda folder: _rewrite(folder, table, edit)
+
+
+def _rename_column(table: str, old: str, new: str) -> Callable[[Path], None]:
+    def edit(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+        header[header.index(old)] = new
+        return rows
+
+    return lambda folder: _rewrite(folder, table, edit)
+
+
+def _add_column(table: str, column: str, value: str) -> Callable[[Path], None]:
+    def edit(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+        header.append(column)
+        return [[*r, value] for r in rows]
+
+    return lambda folder: _rewrite(folder, table, edit)
+
+
+def _rows(table: str, change: Callable[[list[list[str]]], list[list[str]]]) -> Callable[[Path], None]:
+    return lambda folder: _rewrite(folder, table, lambda _, rows: change(rows))
+
+
+def _bytes(table: str, old: bytes, new: bytes) -> Callable[[Path], None]:
+    def damage(folder: Path) -> None:
+        path = _csv(folder, table)
+        data = path.read_bytes()
+        if old not in data:
+            raise ScenarioError(f"{path.name} has no {old!r} to replace")
+        path.write_bytes(data.replace(old, new, 1))
+
+    return damage
+
+
+def _keep_orders(n: int) -> Callable[[Path], None]:
+    """A consistent extract: the first n delivered orders, their customers, items, payments and reviews."""
+
+    def damage(folder: Path) -> None:
+        with _csv(folder, "olist_orders_dataset").open(encoding="utf-8-sig", newline="") as f:
+            orders = [r for r in csv.DictReader(f) if r["order_status"] == "delivered"][:n]
+        keep = {
+            "order_id": {o["order_id"] for o in orders},
+            "customer_id": {o["customer_id"] for o in orders},
+        }
+        for table, key in (
+            ("olist_orders_dataset", "order_id"),
+            ("olist_customers_dataset", "customer_id"),
+            ("olist_order_items_dataset", "order_id"),
+            ("olist_order_payments_dataset", "order_id"),
+            ("olist_order_reviews_dataset", "order_id"),
+        ):
+
+            def edit(header: list[str], rows: list[list[str]], key: str = key) -> list[list[str]]:
+                return [r for r in rows if r[header.index(key)] in keep[key]]
+
+            _rewrite(folder, table, edit)
+
+    return damage
+
+
+CUSTOMERS_CSV, ORDERS_CSV = "olist_customers_dataset", "olist_orders_dataset"
+ITEMS_CSV, PAYMENTS_CSV = "olist_order_items_dataset", "olist_order_payments_dataset"
+PRODUCTS_CSV, SELLERS_CSV = "olist_products_dataset", "olist_sellers_dataset"
+
+# Refused by check-data, before anything is loaded: (name, file, column, problem, what was broken, damage).
+BAD_INPUTS: tuple[BadInput, ...] = tuple(BadInput(*case) for case in (
+    ("missing file", PAYMENTS_CSV, None, "missing file", "payments CSV deleted",
+     lambda d: _csv(d, PAYMENTS_CSV).unlink()),
+    ("renamed file", ORDERS_CSV, None, "renamed?", "orders CSV saved as 'olist_orders_dataset (1).csv'",
+     lambda d: _csv(d, ORDERS_CSV).rename(d / f"{ORDERS_CSV} (1).csv")),
+    ("empty file", SELLERS_CSV, None, "empty file", "sellers CSV truncated to 0 bytes",
+     lambda d: _csv(d, SELLERS_CSV).write_bytes(b"")),
+    ("header-only orders", ORDERS_CSV, None, "header but no rows", "orders CSV: header row only",
+     _rows(ORDERS_CSV, lambda rows: [])),
+    ("missing column", ITEMS_CSV, "price", "missing column", "items: column price removed",
+     _drop_column(ITEMS_CSV, "price")),
+    ("renamed column", CUSTOMERS_CSV, "customer_state", "missing column", "customers: customer_state renamed",
+     _rename_column(CUSTOMERS_CSV, "customer_state", "customer_st")),
+    ("extra column", PAYMENTS_CSV, "discount", "unexpected column", "payments: column discount added",
+     _add_column(PAYMENTS_CSV, "discount", "0")),
+    ("bad timestamp", ORDERS_CSV, "order_purchase_timestamp", "unparseable timestamp",
+     "orders: purchase time 2018-02-30 10:00:00",
+     _set(ORDERS_CSV, "order_purchase_timestamp", "2018-02-30 10:00:00")),
+    ("bad decimal", ITEMS_CSV, "price", "not a number", "items: price 1.234,56 (Brazilian format)",
+     _set(ITEMS_CSV, "price", "1.234,56")),
+    ("bad integer", PAYMENTS_CSV, "payment_installments", "not an integer", "payments: installments 3.5",
+     _set(PAYMENTS_CSV, "payment_installments", "3.5")),
+    ("decimal too large", ITEMS_CSV, "price", "too large for decimal(12,2)", "items: price 12345678901.00",
+     _set(ITEMS_CSV, "price", "12345678901.00")),
+    ("negative money", PAYMENTS_CSV, "payment_value", "negative amount", "payments: value -10.00",
+     _set(PAYMENTS_CSV, "payment_value", "-10.00")),
+    ("broken quoting", ORDERS_CSV, None, "broken CSV quoting", 'orders: a field opened with " never closed',
+     _bytes(ORDERS_CSV, b",delivered,", b',"delivered,')),
+    ("wrong field count", CUSTOMERS_CSV, None, "wrong number of fields", "customers: unquoted comma in city",
+     _bytes(CUSTOMERS_CSV, b",sao paulo,SP", b",sao paulo, sp,SP")),
+    ("not UTF-8", CUSTOMERS_CSV, "customer_city", "not UTF-8", "customers: city 'são paulo' in Latin-1",
+     _bytes(CUSTOMERS_CSV, b",sao paulo,", b",s\xe3o paulo,")),
+    ("duplicate key", ORDERS_CSV, "order_id", "duplicate key", "orders: first order repeated",
+     _rows(ORDERS_CSV, lambda rows: [*rows, rows[0]])),
+    ("empty key", PRODUCTS_CSV, "product_id", "empty key value", "products: empty product_id",
+     _set(PRODUCTS_CSV, "product_id", "")),
+    ("orphan foreign key", ITEMS_CSV, "product_id", "orphan foreign key", "items: product_id of no product",
+     _set(ITEMS_CSV, "product_id", "f" * 32)),
+    ("too-long id", CUSTOMERS_CSV, "customer_unique_id", "longer than char(32)", "customers: 33-character id",
+     _set(CUSTOMERS_CSV, "customer_unique_id", "0" * 33)),
+    ("non-digit zip", SELLERS_CSV, "seller_zip_code_prefix", "not 5 digits", "sellers: zip prefix 8270A",
+     _set(SELLERS_CSV, "seller_zip_code_prefix", "8270A")),
+    ("zip lost 0", CUSTOMERS_CSV, "customer_zip_code_prefix", "not 5 digits", "customers: zip 01323 as 1323",
+     _set(CUSTOMERS_CSV, "customer_zip_code_prefix", "1323", 0)),
+))  # fmt: skip
+
+# Accepted by check-data, refused later in the chain.
+UNKNOWN_STATUS = BadInput(
+    "unknown order status", "stg_olist__orders", "order_status", "accepted_values",
+    "orders: status 'lost' (passes check-data, fails a dbt test)", _set(ORDERS_CSV, "order_status", "lost"),
+)  # fmt: skip
+TOO_FEW_CUSTOMERS = BadInput(
+    "too few customers", "customer_features", None, "distinct",
+    "an 8-order extract (passes check-data and the dbt tests, fails the segmentation gate)", _keep_orders(8),
+)  # fmt: skip
+
+
+def names_problem(output: str, case: BadInput) -> bool:
+    """Some line names the file, the column (if any) and the problem together."""
+    words = [w for w in (case.file, case.column, case.problem) if w]
+    return any(all(w in line for w in words) for line in output.splitlines())
+
+
+def chain_run(
+    wh: Warehouse, case: BadInput, folder: Path, logs: Path, *, before: State | None = None
+) -> Outcome:
+    """`olist-segments run` on `folder` (a broken copy of the sample): refused, published tables unchanged."""
+    shutil.copytree(SAMPLE, folder)
+    case.damage(folder)
+    before = before or published_state(wh, CHAIN_TABLES)
+    with reading(wh, CHAIN_READS) as reader:
+        code, output = run_cli(wh, "run", logs=logs, data_dir=folder)
+    after = published_state(wh, CHAIN_TABLES)
+    gone = changed(before, after)
+    outcome = Outcome(
+        "bad input", case.name, case.fault, code, error_line(output), rows_lost=rows_lost(before, after)
+    )
+    outcome.read(reader, before, after)
+    by_check_data = "step 'check-data' failed" in output
+    outcome.facts |= {"output": output, "changed": gone, "refused_by_check_data": by_check_data}
+    outcome.expect(code != 0, "the run exited 0")
+    outcome.expect(
+        names_problem(output, case),
+        f"no line names {case.file!r}, {case.column!r} and {case.problem!r} together",
+    )
+    outcome.expect(not gone, f"published tables changed by the refused run: {', '.join(gone)}")
+    where = "check-data, before loading" if by_check_data else "a later step"
+    outcome.result = f"refused by {where}; " + (
+        "published tables unchanged" if not gone else f"CHANGED: {', '.join(gone)}"
+    )
+    return outcome
+
+
+def second_run_refused(wh: Warehouse, first: Cli, lock: str, *args: str, logs: Path) -> Outcome:
+    """Wait until `first` holds `lock`, then start `args` alike: it must exit non-zero with the lock message
+    while `first` still runs."""
+    deadline = time.monotonic() + 300
+    while lock_holder(wh, lock) is None:
+        if first.proc.poll() is not None or time.monotonic() > deadline:
+            raise ScenarioError(f"the first {args[0]} never held {lock!r}: {error_line(first.output)}")
+        time.sleep(0.05)
+    start = time.monotonic()
+    code, output = run_cli(wh, *args, logs=logs)
+    outcome = Outcome(
+        "concurrency",
+        f"two `{args[0]}`s at once",
+        f"a second `olist-segments {args[0]}` started while the first holds {lock!r}",
+        code,
+        error_line(output),
+    )
+    outcome.facts["seconds"] = time.monotonic() - start
+    outcome.expect(code != 0, "the second run exited 0")
+    outcome.expect(LOCK_MESSAGE in output, f"the second run did not say {LOCK_MESSAGE!r}")
+    outcome.expect(first.proc.poll() is None, "the first run had ended before the second was refused")
+    return outcome
+
+
+def chain_scenarios(wh: Warehouse, work: Path, logs: Path) -> list[Outcome]:
+    """Publish the sample (a second `run` meanwhile is refused), every bad input, then a good run again."""
+    log.info("chain: publishing the bundled sample into %s_* (olist-segments run)", wh.schema)
+    first = start_cli(wh, "run", logs=logs)
+    try:
+        concurrent = second_run_refused(wh, first, pipeline.run_lock_name(wh), "run", logs=logs)
+    finally:
+        code = first.wait()
+    concurrent.expect(code == 0, f"the first run failed ({code}): {error_line(first.output)}")
+    concurrent.result = f"second run refused in {concurrent.facts['seconds']:.1f} s; first run exit {code}"
+    if code != 0:
+        return [concurrent]
+    baseline = published_state(wh, CHAIN_TABLES)
+    outcomes = [concurrent]
+    for i, case in enumerate((*BAD_INPUTS, UNKNOWN_STATUS, TOO_FEW_CUSTOMERS)):
+        log.info("chain: bad input %d: %s", i + 1, case.name)
+        outcomes.append(chain_run(wh, case, work / f"case{i:02d}", logs))
+    outcomes.append(good_chain_run(wh, baseline, logs))
+    return outcomes
+
+
+def good_chain_run(wh: Warehouse, baseline: State, logs: Path) -> Outcome:
+    """`olist-segments run` on the bundled sample again: publishes what the first run published."""
+    before = published_state(wh, CHAIN_TABLES)
+    with reading(wh, CHAIN_READS) as reader:
+        code, output = run_cli(wh, "run", logs=logs)
+    after = published_state(wh, CHAIN_TABLES)
+    outcome = Outcome(
+        "bad input", "good data again", "none: the bundled sample", code, error_line(output) if code else ""
+    )
+    outcome.rows_lost = rows_lost(baseline, after)
+    outcome.read(reader, before, after)
+    outcome.expect(code == 0, f"the run failed ({code})")
+    differs = [n for n in baseline if content(after, n) != content(baseline, n)]
+    outcome.expect(not differs, f"published content differs from the first run: {', '.join(differs)}")
+    outcome.result = (
+        "published; every table equals the first run's" if not differs else "published, but differs"
+    )
+    return outcome
+
+
+# --- segmentation step faults ---------------------------------------------------------------------------
+
+
+def prepare_segments(
+    wh: Warehouse, customers: int, logs: Path, extra_env: dict[str, str] | None = None
+) -> None:
+    """A synthetic mart of `customers` rows and a first published segmentation of it."""
+    synth.generate(wh, customers)
+    code, output = run_cli(wh, *SEGMENT_ARGS, logs=logs, extra_env=extra_env)
+    if code != 0:
+        raise ScenarioError(f"the first segment run failed ({code}): {error_line(output)}")
+
+
+Inject = Callable[[Cli, Reader], int]  # does the harm; returns the rows loaded at that moment
+
+
+def segment_fault(
+    wh: Warehouse,
+    logs: Path,
+    case: str,
+    fault: str,
+    inject: Inject,
+    *,
+    group: str = "segment step",
+    extra_env: dict[str, str] | None = None,
+) -> Outcome:
+    """A segment run hit by `inject` while it loads customer_segments__new, then a plain rerun.
+
+    Expected: the faulted run exits non-zero (or dies); the published mart and segments are unchanged; the
+    rerun publishes the same assignments again and leaves no customer_segments__new behind; the readers,
+    polling through both runs, never fail and never see a partial table.
+    """
+    if new_rows(wh) is not None:
+        raise ScenarioError(f"{wh.schema_for('ml')}.{publish.NEW} exists before the run")
+    before = published_state(wh, SEGMENT_TABLES)
+    with reading(wh, SEGMENT_READS) as reader:
+        cli = start_cli(wh, *SEGMENT_ARGS, logs=logs, extra_env=extra_env)
+        try:
+            at = wait_until_writing(wh, cli)
+            what = inject(cli, reader)
+        except BaseException:
+            cli.proc.kill()
+            cli.wait()
+            raise
+        code = cli.wait()
+        output = cli.output
+        after = published_state(wh, SEGMENT_TABLES)
+        leftover = new_rows(wh)
+        runs = registry(wh)
+        rerun_code, rerun_output = run_cli(wh, *SEGMENT_ARGS, logs=logs, extra_env=extra_env)
+    final = published_state(wh, SEGMENT_TABLES)
+    segments = "ml.customer_segments"
+    run_id = next(iter(run_ids(output)), None)
+    rerun_id = next(iter(run_ids(rerun_output)), None)
+    total = content(before, segments) or (0, 0, 0)
+    message = f"(killed by signal {-code}: no message)" if code < 0 else error_line(output)
+    outcome = Outcome(group, case, f"{fault} at {what:,} of {total[0]:,} rows", code, message)
+    outcome.rows_lost = rows_lost(before, after) + rows_lost(before, final)
+    outcome.read(reader, before, after, final)
+    gone = changed(before, after)
+    status = runs.get(run_id or "", (None,))[0]
+    outcome.facts |= {
+        "rows_at_fault": at,
+        "changed": gone,
+        "leftover_rows": leftover,
+        "run_id": run_id,
+        "registry_status": status,
+        "rerun_exit": rerun_code,
+        "rerun_message": error_line(rerun_output) if rerun_code else "",
+        "new_after_rerun": new_rows(wh),
+        "final_runs": _published_runs(wh),
+        "rerun_id": rerun_id,
+        "output": output,
+    }
+    outcome.expect(code != 0, "the faulted run exited 0")
+    outcome.expect(not gone, f"published tables changed by the failed run: {', '.join(gone)}")
+    outcome.expect(status != "published", "the registry says the failed run was published")
+    outcome.expect(rerun_code == 0, f"the rerun failed ({rerun_code}): {outcome.facts['rerun_message']}")
+    outcome.expect(outcome.facts["new_after_rerun"] is None, f"{publish.NEW} is still there after the rerun")
+    outcome.expect(outcome.facts["final_runs"] == [rerun_id], "customer_segments is not the rerun's alone")
+    outcome.expect(
+        content(final, segments) == content(before, segments),
+        "the rerun's assignments differ from the published ones",
+    )
+    left = "no leftover table" if leftover is None else f"{leftover:,}-row {publish.NEW} left"
+    outcome.result = (
+        f"exit {code}; published unchanged; {left}; registry: {status or 'no row'}; rerun exit {rerun_code}"
+    )
+    return outcome
+
+
+def _published_runs(wh: Warehouse) -> list[str]:
+    with connection(wh) as conn:
+        rows = _query(
+            conn, f"select distinct run_id from {db.qualified(wh.schema_for('ml'), publish.SEGMENTS)}"
+        )
+    return sorted(str(r) for (r,) in rows)
+
+
+def kill_client(wh: Warehouse, logs: Path) -> Outcome:
+    def inject(cli: Cli, _: Reader) -> int:
+        rows = new_rows(wh) or 0
+        cli.proc.send_signal(signal.SIGKILL)
+        return rows
+
+    return segment_fault(wh, logs, "process killed", "SIGKILL to `olist-segments segment` mid-write", inject)
+
+
+def kill_connection(wh: Warehouse, logs: Path, which: str) -> Outcome:
+    """KILL the step's writer (the lock holder) or mart reader connection from another session."""
+
+    def inject(_: Cli, __: Reader) -> int:
+        target = lock_holder(wh, segment_lock(wh)) if which == "writer" else mart_reader_connection(wh)
+        if target is None:
+            raise ScenarioError("the segment step holds no lock")
+        rows = new_rows(wh) or 0
+        with connection(wh) as conn:
+            _query(conn, f"kill {int(target)}")
+        return rows
+
+    what = "writer connection (the lock holder)" if which == "writer" else "mart reader connection"
+    return segment_fault(wh, logs, f"{which} connection killed", f"`KILL` of the {what}", inject)
+
+
+def concurrent_segments(wh: Warehouse, logs: Path, *, wait: bool) -> Outcome:
+    """Two segment runs started together: without --wait one is refused, with --wait they run in turn."""
+    args = (*SEGMENT_ARGS, "--wait", "600") if wait else SEGMENT_ARGS
+    before = published_state(wh, SEGMENT_TABLES)
+    runs_before = registry(wh)
+    with reading(wh, SEGMENT_READS) as reader:
+        clis = [start_cli(wh, *args, logs=logs) for _ in range(2)]
+        codes = [c.wait() for c in clis]
+    after = published_state(wh, SEGMENT_TABLES)
+    outputs = [c.output for c in clis]
+    new = {r: v for r, v in registry(wh).items() if r not in runs_before}
+    case = "two segment runs, --wait" if wait else "two segment runs"
+    fault = "both started at once" + (" with --wait 600" if wait else "")
+    message = "; ".join(error_line(o) for o, c in zip(outputs, codes, strict=True) if c)
+    outcome = Outcome("concurrency", case, fault, max(codes), message)
+    outcome.read(reader, before, after)
+    outcome.rows_lost = rows_lost(before, after)
+    published = _published_runs(wh)
+    outcome.facts |= {"codes": codes, "new_runs": new, "published_runs": published, "outputs": outputs}
+    segments = "ml.customer_segments"
+    outcome.expect(
+        content(after, segments) == content(before, segments),
+        "customer_segments is not one whole run's assignments",
+    )
+    ordered = sorted(new.values(), key=lambda v: v[1])
+    if wait:
+        outcome.expect(codes == [0, 0], f"exit codes {codes}, expected both 0")
+        outcome.expect(
+            len(new) == 2 and all(v[0] == "published" for v in new.values()), f"registry rows {new}"
+        )
+        outcome.expect(
+            len(ordered) == 2 and ordered[0][2] is not None and ordered[1][1] >= ordered[0][2],
+            "the two runs overlapped in time",
+        )
+        last = max(new, key=lambda r: new[r][1]) if new else None
+        outcome.expect(published == [last], "customer_segments is not the later run's")
+        outcome.result = f"exit codes {codes}; ran one after the other; the later run is published"
+    else:
+        outcome.expect(sorted(codes) == [0, 1], f"exit codes {codes}, expected one 0 and one 1")
+        loser = outputs[codes.index(1)] if 1 in codes else ""
+        outcome.expect(LOCK_MESSAGE in loser, f"the refused run did not say {LOCK_MESSAGE!r}")
+        outcome.expect(
+            list(new) == published and len(new) == 1, f"registry gained {len(new)} rows, expected 1"
+        )
+        outcome.result = f"exit codes {codes}; one published, the other refused by the lock"
+    return outcome
+
+
+def segment_scenarios(wh: Warehouse, customers: int, logs: Path) -> list[Outcome]:
+    log.info("segment step: %s synthetic customers in %s_marts", f"{customers:,}", wh.schema)
+    prepare_segments(wh, customers, logs)
+    return [
+        kill_client(wh, logs),
+        kill_connection(wh, logs, "writer"),
+        kill_connection(wh, logs, "reader"),
+        concurrent_segments(wh, logs, wait=False),
+        concurrent_segments(wh, logs, wait=True),
+    ]
+
+
+# --- a throwaway server ---------------------------------------------------------------------------------
+
+
+INSTALL_FLAGS = ("--auth-root-authentication-method=normal", "--skip-test-db")
+SERVER_FLAGS = (
+    "--bind-address=127.0.0.1",
+    "--local-infile=1",
+    "--character-set-server=utf8mb4",
+    "--collation-server=utf8mb4_unicode_ci",
+    "--innodb-buffer-pool-size=64M",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ThrowawayServer:
+    """A private MariaDB in `folder` on a free loopback port, like scripts/warehouse.sh makes (never the
+    shared server): root with an empty password, its own socket. As a context manager it is installed and
+    started on entry, stopped (killed if it will not stop) and deleted on exit, even after a failure."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.port = folder, _free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def binaries() -> tuple[str, str] | None:
+        server = shutil.which("mariadbd") or shutil.which("mariadbd", path="/usr/sbin:/usr/local/sbin")
+        install = shutil.which("mariadb-install-db")
+        return (server, install) if server and install else None
+
+    @staticmethod
+    def missing() -> str | None:
+        if ThrowawayServer.binaries():
+            return None
+        return "mariadbd or mariadb-install-db not found (install mariadb-server to run the server scenarios)"
+
+    def __enter__(self) -> ThrowawayServer:
+        try:
+            self.install()
+            self.start()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def install(self) -> None:
+        found = self.binaries()
+        if not found:
+            raise ScenarioError(str(self.missing()))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        user, data = getpass.getuser(), self.folder / "db"
+        command = [found[1], "--no-defaults", f"--user={user}", f"--datadir={data}", *INSTALL_FLAGS]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise ScenarioError(f"mariadb-install-db failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
+
+    def start(self, timeout_s: float = 120) -> None:
+        found = self.binaries()
+        assert found
+        with (self.folder / "server.out").open("ab") as out:
+            self.proc = subprocess.Popen(
+                [found[0], "--no-defaults", f"--user={getpass.getuser()}", f"--datadir={self.folder / 'db'}",
+                 f"--socket={self.folder / 'mysqld.sock'}", f"--pid-file={self.folder / 'mysqld.pid'}",
+                 f"--log-error={self.folder / 'server.log'}", f"--port={self.port}", *SERVER_FLAGS],
+                stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout_s
+        wh = Warehouse("mariadb", "127.0.0.1", self.port, "root", "", "mysql")
+        while True:
+            try:
+                db.connect(wh).close()
+                return
+            except mysql.connector.Error:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise ScenarioError(f"the throwaway MariaDB did not start: {self.log_tail()}") from None
+                time.sleep(0.2)
+
+    def stop(self, timeout_s: float = 120) -> None:
+        """A clean shutdown (SIGTERM); SIGKILL if it takes longer than timeout_s."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=60)
+
+    def log_tail(self) -> str:
+        path = self.folder / "server.log"
+        return path.read_text(errors="replace")[-2000:] if path.exists() else "(no log)"
+
+    def warehouse(self, base: Warehouse, schema: str) -> Warehouse:
+        return replace(
+            base, host="127.0.0.1", port=self.port, user="root", password="", unix_socket=None, schema=schema
+        )
+
+    def env(self) -> dict[str, str]:
+        """How a child `olist-segments` reaches this server (the profile reads these)."""
+        return {
+            "MYSQL_HOST": "127.0.0.1",
+            "MYSQL_PORT": str(self.port),
+            "MYSQL_USER": "root",
+            "MYSQL_PASSWORD": "",
+        }
+
+
+def restart_between_runs(server: ThrowawayServer, wh: Warehouse, logs: Path) -> Outcome:
+    """Shutdown + start between two runs: everything published survives, the next run publishes."""
+    tables = (*SEGMENT_TABLES, RUNS)
+    before = published_state(wh, tables)
+    with reading(wh, SEGMENT_READS) as reader:
+        reader.hold()
+        server.stop()
+        server.start()
+        reader.release()
+        restarted = published_state(wh, tables)
+        code, output = run_cli(wh, *SEGMENT_ARGS, logs=logs, extra_env=server.env())
+    after = published_state(wh, tables)
+    outcome = Outcome(
+        "server",
+        "restart between runs",
+        "clean shutdown + start of the server, then a segment run",
+        code,
+        error_line(output) if code else "",
+    )
+    outcome.rows_lost = rows_lost(before, restarted) + rows_lost(before, after)
+    outcome.read(reader, before, after)
+    gone = changed(before, restarted)
+    outcome.facts |= {"changed": gone, "published_runs": _published_runs(wh), "run_ids": run_ids(output)}
+    outcome.expect(not gone, f"the restart changed {', '.join(gone)}")
+    outcome.expect(code == 0, f"the run after the restart failed ({code})")
+    outcome.expect(
+        outcome.facts["published_runs"] == run_ids(output)[:1], "the new run is not the one published"
+    )
+    outcome.result = "all published tables (registry too) intact after the restart; next run published"
+    return outcome
+
+
+def kill_server(server: ThrowawayServer, wh: Warehouse, logs: Path) -> Outcome:
+    def inject(cli: Cli, reader: Reader) -> int:
+        rows = new_rows(wh) or 0
+        reader.hold()
+        server.kill()
+        cli.wait()
+        server.start()
+        reader.release()
+        return rows
+
+    return segment_fault(
+        wh,
+        logs,
+        "server killed mid-write",
+        "SIGKILL to the server (then a restart) while the step loads",
+        inject,
+        group="server",
+        extra_env=server.env(),
+    )
+
+
+def server_scenarios(base: Warehouse, folder: Path, customers: int, logs: Path) -> list[Outcome]:
+    missing = ThrowawayServer.missing()
+    if missing:
+        skipped = Outcome("server", "server restart / kill", "-", result=f"skipped: {missing}", skipped=True)
+        return [skipped]
+    with ThrowawayServer(folder) as server:
+        wh = server.warehouse(base, base.schema)
+        log.info(
+            "server: throwaway MariaDB on port %d, %s synthetic customers", server.port, f"{customers:,}"
+        )
+        prepare_segments(wh, customers, logs, server.env())
+        return [restart_between_runs(server, wh, logs), kill_server(server, wh, logs)]
+
+
+# --- the command ----------------------------------------------------------------------------------------
+
+
+def drop_schemas(wh: Warehouse) -> None:
+    """Drop <base> and every <base>_<name> database, and the dbt target folder of that base."""
+    pattern = re.compile(rf"^{re.escape(wh.schema)}(_[a-z]+)?$")
+    with connection(wh) as conn:
+        for (name,) in _query(conn, "show databases"):
+            if pattern.match(str(name)):
+                _query(conn, f"drop database {db.quote_ident(str(name))}")
+    shutil.rmtree(PROJECT_ROOT / "target" / f"reliability_{wh.schema}", ignore_errors=True)
+
+
+EXPLANATION = """
+*Published state*: `<base>_marts`.{customer_features, fct_orders, dim_customers, segment_summary} and
+`<base>_ml.customer_segments`, each as row count, `CHECKSUM TABLE` and a content checksum (run metadata left
+out), compared before and after every failed run; `segment_model_runs` only across the clean restart, since a
+failed run adds its `failed` row there by design. *Rows lost*: keys published before a run that are gone after
+it or after the next good run. *Reader queries*: a BI thread polling `count(*)` and a full-table checksum of
+customer_segments (and dim_customers in the chain) while the runs execute; a *partial* read is a result that
+is neither the state before nor the state after the run.
+"""
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render(
+    outcomes: Sequence[Outcome], *, command: str, started: datetime, seconds: float, server: str
+) -> str:
+    ran = [o for o in outcomes if not o.skipped]
+    failed = [o for o in ran if not o.passed]
+    lines = [
+        "# Reliability: fault injection",
+        "",
+        f"Generated by `{command}` on {started:%Y-%m-%d %H:%M} UTC against {server}"
+        f" in {seconds / 60:.1f} min. Re-run it to refresh this file.",
+        "",
+        " ".join(EXPLANATION.split()),
+        "",
+        "| # | group | case | fault injected | exit | reader queries | failed | partial | rows lost"
+        " | outcome |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for i, o in enumerate(outcomes, 1):
+        verdict = "skipped" if o.skipped else ("pass" if o.passed else "**FAIL**")
+        cells = [
+            i,
+            o.group,
+            o.case,
+            o.fault,
+            "" if o.exit_code is None else o.exit_code,
+            o.reader_queries,
+            len(o.reader_failures),
+            len(o.partial_reads),
+            o.rows_lost,
+            f"{verdict}: {o.result}",
+        ]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    lines += [
+        "",
+        f"**{len(ran)} scenarios, {len(ran) - len(failed)} passed.** Reader queries:"
+        f" {sum(o.reader_queries for o in ran):,}, failed: {sum(len(o.reader_failures) for o in ran)},"
+        f" partial reads: {sum(len(o.partial_reads) for o in ran)};"
+        f" rows lost: {sum(o.rows_lost for o in ran):,}.",
+        "",
+        "## Messages",
+        "",
+        "What each refused or failed run said (its first error line):",
+        "",
+    ]
+    lines += [f"- {o.case}: `{o.message}`" for o in ran if o.message]
+    if failed:
+        lines += ["", "## Failures", ""]
+        lines += [f"- {o.case}: " + "; ".join(o.problems) for o in failed]
+    return "\n".join(lines) + "\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out", type=Path, default=Path("docs/reliability.md"), help="report (docs/reliability.md)"
+    )
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=CUSTOMERS,
+        help=f"synthetic mart size for the step faults ({CUSTOMERS:,})",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=("chain", "segment", "server"),
+        help="run only these groups (repeatable)",
+    )
+    parser.add_argument("--target", help="dbt target (default: DBT_TARGET or the profile's default)")
+
+
+def run_group(group: str, base: Warehouse, work: Path, logs: Path, customers: int) -> list[Outcome]:
+    """One group of scenarios in base schema `base`, dropped afterwards (its name reads `<base>` in texts)."""
+    try:
+        if group == "chain":
+            outcomes = chain_scenarios(base, work, logs)
+        elif group == "segment":
+            outcomes = segment_scenarios(base, customers, logs)
+        else:
+            outcomes = server_scenarios(base, work / "server", customers, logs)
+    except ScenarioError as exc:
+        outcomes = [Outcome(group, "setup", "-", result=str(exc), problems=[f"scenario failed: {exc}"])]
+    finally:
+        if group != "server":  # the server group's schemas died with its server
+            drop_schemas(base)
+    for o in outcomes:
+        o.fault, o.message = o.fault.replace(base.schema, "<base>"), o.message.replace(base.schema, "<base>")
+    return outcomes
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.target:
+        os.environ["DBT_TARGET"] = args.target
+    wh = settings.load(args.target)
+    started, clock = datetime.now(UTC), time.monotonic()
+    with connection(wh) as conn:
+        (server,) = _query(conn, "select version()")[0]
+    outcomes: list[Outcome] = []
+    tag = uuid.uuid4().hex[:6]
+    with tempfile.TemporaryDirectory(prefix="olist_reliability_") as tmp:
+        (Path(tmp) / "logs").mkdir()
+        for group in args.only or ["chain", "segment", "server"]:
+            base = replace(wh, schema=f"rel_{group}_{tag}")
+            outcomes += run_group(group, base, Path(tmp), Path(tmp) / "logs", args.customers)
+    command = "olist-segments reliability" + "".join(f" --only {g}" for g in args.only or [])
+    command += f" --customers {args.customers}" if args.customers != CUSTOMERS else ""
+    server_name = f"{wh.adapter} {server}"
+    text = render(
+        outcomes, command=command, started=started, seconds=time.monotonic() - clock, server=server_name
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    failed = [o for o in outcomes if not o.passed]
+    print(f"{len(outcomes)} scenarios, {len(failed)} failed: {args.out}")
+    for o in failed:
+        print(f"FAIL {o.case}: {'; '.join(o.problems)}", file=sys.stderr)
+    return 1 if failed else 0
