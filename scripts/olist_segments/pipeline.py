@@ -172,9 +172,22 @@ def main(args: argparse.Namespace) -> int:
         conn.close()
     print(summary(steps), flush=True)
     if failed:
-        log.error(
-            "step %r failed: later steps not run; the segments published before stay in place", failed.name
-        )
+        log.error("step %r failed: later steps not run. %s", failed.name, _what_changed(failed.name))
         return 1
     log.info("done: %s (schema %s)", ", ".join(s.name for s in steps), wh.schema)
     return 0
+
+
+def _what_changed(failed_step: str) -> str:
+    """An honest account of the published tables after a failure at `failed_step`."""
+    if failed_step == "check-data":
+        return "Nothing was loaded: published marts and segments are unchanged."
+    if failed_step == "upstream":
+        return (
+            "Models after the failed model or test were not rebuilt; customer_segments and the segment marts "
+            "are still those of the last good run."
+        )
+    return (
+        "customer_features and fct_orders were rebuilt and passed their tests; customer_segments and the "
+        "segment marts are still those of the last good run."
+    )

@@ -634,8 +634,9 @@ UNKNOWN_STATUS = BadInput(
     "orders: status 'lost' (passes check-data, fails a dbt test)", _set(ORDERS_CSV, "order_status", "lost"),
 )  # fmt: skip
 TOO_FEW_CUSTOMERS = BadInput(
-    "too few customers", "customer_features", None, "distinct",
-    "an 8-order extract (passes check-data and the dbt tests, fails the segmentation gate)", _keep_orders(8),
+    "too few customers", "assert_enough_customers_to_segment", None, "FAIL",
+    "an 8-order extract (passes check-data; too small to segment, refused before the marts are rebuilt)",
+    _keep_orders(8),
 )  # fmt: skip
 
 

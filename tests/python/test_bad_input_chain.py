@@ -83,16 +83,16 @@ def test_a_value_check_data_accepts_but_a_dbt_test_refuses(chain: Chain) -> None
 
 
 @pytest.mark.slow
-def test_a_failed_segmentation_leaves_the_published_marts_unchanged(chain: Chain) -> None:
-    """An 8-order extract passes check-data and every dbt test, then the segmentation gate refuses it (k up
-    to 10 needs 10 distinct customers). The run fails, so nothing published may change: today the upstream
-    build has already replaced customer_features and fct_orders (see docs/reliability.md)."""
+def test_data_too_small_to_segment_leaves_the_published_marts_unchanged(chain: Chain) -> None:
+    """An 8-order extract passes check-data, but k up to 10 needs 10 customers: the upstream build refuses it
+    (tests/dbt/assert_enough_customers_to_segment.sql) before customer_features and fct_orders are rebuilt,
+    so nothing published changes."""
     case = reliability.TOO_FEW_CUSTOMERS
     outcome = reliability.chain_run(
         chain.wh, case, chain.work / slug(case), chain.logs, before=chain.baseline
     )
     assert outcome.exit_code == 1, explain(outcome)
-    assert "step 'segment' failed" in outcome.facts["output"], explain(outcome)
+    assert "step 'upstream' failed" in outcome.facts["output"], explain(outcome)
     assert reliability.names_problem(outcome.facts["output"], case), explain(outcome)
     assert outcome.reader_failures == [] and outcome.partial_reads == [], explain(outcome)
     assert outcome.facts["changed"] == [], explain(outcome)
