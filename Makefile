@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup warehouse run segment report test test-fast lint docs lineage bench sample clean
+.PHONY: help setup warehouse run segment report test test-fast lint docs lineage bench reliability sample clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ lineage: setup  ## regenerate the Mermaid lineage diagram in README.md from the 
 
 bench: setup  ## benchmarks → benchmarks/RESULTS.md (needs ../shared/olist or OLIST_DATA_DIR)
 	$(BIN)/python benchmarks/run.py
+
+reliability: setup  ## fault-injection scenarios → docs/reliability.md
+	$(BIN)/olist-segments reliability --out docs/reliability.md
 
 sample: $(BIN)/olist-segments  ## regenerate the bundled synthetic sample (deterministic)
 	$(BIN)/olist-segments generate-sample seeds/olist_sample
