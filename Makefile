@@ -37,9 +37,9 @@ report: setup  ## plots + HTML report of the latest segments (reports/)
 	$(BIN)/olist-segments report
 
 lint: $(BIN)/olist-segments  ## ruff + sqlfluff
-	$(BIN)/ruff check scripts tests
-	$(BIN)/ruff format --check scripts tests
-	$(BIN)/sqlfluff lint models macros snapshots tests/dbt analyses
+	$(BIN)/ruff check scripts tests benchmarks
+	$(BIN)/ruff format --check scripts tests benchmarks
+	$(BIN)/sqlfluff lint models macros snapshots tests/dbt
 
 test: setup lint  ## lint, then the pytest suite on the real database (both adapter types)
 	$(BIN)/pytest

@@ -142,9 +142,9 @@ def by_monetary(monetary: dict[str, float], k: int) -> dict[str, int]:
     return {c: 1 + i * k // len(ranked) for i, c in enumerate(ranked)}
 
 
-def query(conn: MySQLConnectionAbstract, sql: str) -> list[tuple]:
+def query(conn: MySQLConnectionAbstract, sql: str, params: tuple = ()) -> list[tuple]:
     cur = conn.cursor()
-    cur.execute(sql)
+    cur.execute(sql, params)
     rows = cur.fetchall()
     cur.close()
     return rows
@@ -218,6 +218,13 @@ def test_downstream_marts_snapshot_and_transitions(scratch: settings.Warehouse, 
         f"from {db.qualified(snapshots, 'customer_segments_snapshot')}",
     )
     assert len(snapshot) == N_CUSTOMERS + len(moved)  # identical assignments add no version
+    indexes = query(
+        conn,
+        "select distinct index_name from information_schema.statistics"
+        " where table_schema = %s and table_name = 'customer_segments_snapshot'",
+        (snapshots,),
+    )
+    assert sorted(indexes) == [("ix_customer_valid_from",), ("ix_dbt_scd_id",)]  # runs stay linear
     assert {(c, s) for c, s, _, current in snapshot if current} == set(second.items())
     assert {r for c, _, r, current in snapshot if current and c in moved} == {second_run}
 

@@ -157,7 +157,7 @@ def test_run_end_to_end_then_rerun_under_bi_load(scratch: settings.Warehouse) ->
     )
     failed = olist_segments("run", "--k", "1", wh=scratch)
     assert failed.returncode != 0
-    assert "step 'segment' failed" in failed.stderr
+    assert "step 'segment' failed" in failed.stderr, failed.stdout[-3000:] + failed.stderr[-3000:]
     assert "[3/4] freshness" not in failed.stderr
     assert (
         rows(conn, f"select run_id from {db.qualified(scratch.schema_for('ml'), 'customer_segments')}")
