@@ -334,8 +334,8 @@ def section_publish(args: argparse.Namespace, host: str) -> Section:
             f"Command: `.venv/bin/python benchmarks/publish_compare.py --repeats {args.publish_repeats}"
             f" --loop-rows {args.loop_rows}`. The same {result.rows:,} rows (the real segments published"
             " by the chain) for every method.",
-            "- **ours** = `olist_segments.publish`: create `customer_segments__new` (primary key + segment"
-            " index), `SegmentWriter` in chunks of 50,000, validate, atomic `RENAME` swap; by LOAD DATA LOCAL"
+            "- **ours** = `olist_segments.publish`: create `customer_segments__new` (primary key),"
+            " `SegmentWriter` in chunks of 50,000, validate, atomic `RENAME` swap; by LOAD DATA LOCAL"
             " INFILE, or by the multi-row INSERT fallback used when the server has local_infile=OFF;\n"
             "- **to_sql** = `DataFrame.to_sql(if_exists='replace', chunksize=10_000, index=False)` on a"
             " `mysql+mysqlconnector://` SQLAlchemy engine (no primary key, no swap: less work than ours);\n"

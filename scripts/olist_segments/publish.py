@@ -101,8 +101,7 @@ def prepare_new(conn: MySQLConnectionAbstract, schema: str, key_charset: str, ke
             distance_to_centroid double not null,
             run_id char(36) not null,
             scored_at datetime not null,
-            primary key (customer_unique_id),
-            key ix_customer_segments_segment_id (segment_id)
+            primary key (customer_unique_id)
         ) engine = InnoDB default charset = utf8mb4""",
     )
 
@@ -200,7 +199,7 @@ class SegmentWriter:
 def validate_new(conn: MySQLConnectionAbstract, schema: str, expected_rows: int, k: int) -> None:
     """Refuse to publish unless there is one row per mart customer, each with a segment id in 1..k.
 
-    The primary key rules out duplicate customers, so one scan of the segment_id index checks the rest.
+    The primary key rules out duplicate customers, so one scan checks the rest.
     """
     rows, null_ids, low, high = _run(
         conn,

@@ -51,7 +51,7 @@ def test_publish_then_identical_rerun(wh: Warehouse) -> None:
         " where table_schema = %s and table_name = 'customer_segments'",
         (wh.schema_for("ml"),),
     )
-    assert ("PRIMARY", "customer_unique_id") in keys and any(c == "segment_id" for _, c in keys)
+    assert keys == [("PRIMARY", "customer_unique_id")]  # the key only: a second index slows the load
 
     second = segment.run(wh, FAST)
     assert sf.assignments(wh) == published  # every assignment and distance reproduced exactly
