@@ -3,7 +3,7 @@
 Same rows for every method: the customer_segments the pipeline published from the real Olist data (~95k
 customers), read once into memory. Each method writes them into <bench>_ml:
 
-- ours, LOAD DATA: olist_segments.publish (prepare customer_segments__new with its primary key and index,
+- ours, LOAD DATA: olist_segments.publish (prepare customer_segments__new with its primary key,
   SegmentWriter chunks of 50,000 through LOAD DATA LOCAL INFILE, validate, atomic RENAME swap);
 - ours, INSERT fallback: the same with SegmentWriter(method="insert") (multi-row INSERTs, for servers with
   local_infile=OFF);

@@ -44,6 +44,15 @@ _CHARSET = re.compile(r"^[a-z0-9_]{1,64}$")
 _ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n"})
 
 
+def _escaped(values: Sequence[str]) -> Sequence[str]:
+    """Values with LOAD DATA's escapes; one scan of the joined text spares the per-value work when none
+    has a backslash, tab or newline (the usual case: it was a third of the load time at Olist size)."""
+    text = "".join(values)
+    if "\\" in text or "\t" in text or "\n" in text:
+        return [v.translate(_ESCAPE) for v in values]
+    return values
+
+
 class PublishError(SegmentError):
     """The new table is not fit to publish; the published one was left untouched."""
 
@@ -156,8 +165,8 @@ class SegmentWriter:
         path = Path(self._tmp.name) / "chunk.tsv"
         with path.open("w", encoding="utf-8", newline="\n") as f:
             f.writelines(
-                f"{k.translate(_ESCAPE)}\t{i}\t{n.translate(_ESCAPE)}\t{d!r}\n"
-                for k, i, n, d in zip(keys, ids, names, dist, strict=True)
+                f"{k}\t{i}\t{n}\t{d!r}\n"
+                for k, i, n, d in zip(_escaped(keys), ids, _escaped(names), dist, strict=True)
             )
         cur = self.conn.cursor()
         cur.execute(
