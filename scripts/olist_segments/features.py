@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -72,11 +73,14 @@ class Progress:
         self.label, self.total, self.every_s = label, total, every_s
         self.done = 0
         self.start = self._last = time.monotonic()
+        self._lock = threading.Lock()  # scoring workers share one
 
     def add(self, n: int) -> None:
-        self.done += n
-        now = time.monotonic()
-        if now - self._last >= self.every_s:
+        with self._lock:
+            self.done += n
+            now = time.monotonic()
+            if now - self._last < self.every_s:
+                return
             self._last = now
             rate = self.done / max(now - self.start, 1e-9)
             eta = f", ETA {(self.total - self.done) / rate:.0f} s" if self.total and rate else ""
@@ -149,29 +153,43 @@ def check_finite(x: np.ndarray, features: Sequence[str], table: str) -> None:
 
 
 def stream(
-    conn: MySQLConnectionAbstract, wh: Warehouse, features: Sequence[str], chunk_size: int, *, with_key: bool
+    conn: MySQLConnectionAbstract,
+    wh: Warehouse,
+    features: Sequence[str],
+    chunk_size: int,
+    *,
+    with_key: bool,
+    bucket: tuple[int, int] | None = None,
 ) -> Iterator[tuple[list[str], np.ndarray]]:
-    """(keys, values) chunks in key order from an unbuffered cursor; keys are empty unless with_key."""
+    """(keys, values) chunks in key order from an unbuffered cursor; keys are empty unless with_key.
+
+    bucket (w, W): only the customers with crc32(customer_unique_id) % W = w, a split that is disjoint,
+    covers every customer and is the same on every run and engine.
+    """
     columns = [f"cast({db.quote_ident(f)} as double)" for f in features]
     if with_key:
         columns.insert(0, db.quote_ident(KEY))
     table = mart_name(wh)
+    where, params = "", ()
+    if bucket is not None:
+        where, params = f" where mod(crc32({db.quote_ident(KEY)}), %s) = %s", (bucket[1], bucket[0])
     cur = conn.cursor(buffered=False)
     cur.execute(
-        f"select {', '.join(columns)} from {db.qualified(wh.schema_for('marts'), MART)}"
-        f" order by {db.quote_ident(KEY)}"
+        f"select {', '.join(columns)} from {db.qualified(wh.schema_for('marts'), MART)}{where}"
+        f" order by {db.quote_ident(KEY)}",
+        params,
     )
-    try:
-        while rows := cur.fetchmany(chunk_size):
-            if with_key:
-                keys = [str(r[0]) for r in rows]
-                values = np.array([r[1:] for r in rows], dtype=np.float64)
-            else:
-                keys, values = [], np.array(rows, dtype=np.float64)
-            check_finite(values, features, table)
-            yield keys, values
-    finally:
-        cur.close()
+    while rows := cur.fetchmany(chunk_size):
+        if with_key:
+            keys = [str(r[0]) for r in rows]
+            values = np.array([r[1:] for r in rows], dtype=np.float64)
+        else:
+            keys, values = [], np.array(rows, dtype=np.float64)
+        check_finite(values, features, table)
+        yield keys, values
+    # Only a finished stream closes its cursor: closing one mid-result raises "Unread result found", which
+    # would hide the error that stopped the caller. The caller then closes the reader connection.
+    cur.close()
 
 
 class Reservoir:

@@ -18,18 +18,22 @@ more precisely than segment boundaries matter. Memory stays at the sample plus o
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import platform
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import closing, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import mysql.connector
 import numpy as np
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
@@ -53,6 +57,7 @@ class SegmentOptions:
     silhouette_sample: int = 10_000
     bulk: str = "auto"  # auto | infile | insert
     wait: int = 0  # seconds to wait for the pipeline lock
+    workers: int = 1  # pass 2 split by crc32(customer_unique_id) % workers
 
     def ks(self) -> list[int]:
         return [self.k] if self.k is not None else list(range(self.k_range[0], self.k_range[1] + 1))
@@ -131,16 +136,15 @@ def _segment(conn: MySQLConnectionAbstract, wh: Warehouse, opts: SegmentOptions,
         library_versions=library_versions(conn, server),
     )
     timings: dict[str, float] = {}
-    reader: MySQLConnectionAbstract | None = None
+    readers: list[MySQLConnectionAbstract] = []
     k_text = opts.k or f"auto {opts.k_range[0]}-{opts.k_range[1]}"
     log.info("run %s: features %s, k %s", record.run_id, ",".join(opts.features), k_text)
     try:
         definitions = model.load_definitions(conn, wh, opts.ks())
-        reader = db.connect(wh)
-        cur = reader.cursor()  # both passes read one snapshot of the mart
-        cur.execute("set session transaction isolation level repeatable read")
-        cur.execute("start transaction with consistent snapshot")
-        cur.close()
+        # Both passes read one snapshot of the mart; extra scoring workers take theirs right after it.
+        for _ in range(opts.workers):
+            readers.append(_snapshot_reader(wh))
+        reader = readers[0]
         stats = features.check_mart(reader, wh, opts.features)
         record.data_as_of, record.n_customers = stats.data_as_of, stats.rows
         fit_values = _fit_sample(reader, wh, opts, stats, timings)
@@ -159,8 +163,9 @@ def _segment(conn: MySQLConnectionAbstract, wh: Warehouse, opts: SegmentOptions,
         ids = model.segment_ids(centroids, opts.features)
         names = definitions[fit.k]  # index: segment_id - 1
         scorer = Scorer(scaler, fit.model.cluster_centers_, ids, np.array(names, dtype=object))
-        bulk_used = _score_and_load(conn, reader, wh, opts, stats, scorer, record.run_id, timings)
-        reader.commit()
+        bulk_used = _score_and_load(conn, readers, wh, opts, stats, scorer, record.run_id, timings)
+        for r in readers:
+            r.commit()
         with _timed(timings, "validate"):
             publish.validate_new(conn, ml, stats.rows, fit.k)
 
@@ -201,8 +206,9 @@ def _segment(conn: MySQLConnectionAbstract, wh: Warehouse, opts: SegmentOptions,
         _record_failure(wh, conn, ml, record, exc)
         raise
     finally:
-        if reader is not None:
-            reader.close()
+        for r in readers:
+            with suppress(mysql.connector.Error):  # a reader killed, or left mid-stream by a failure
+                r.close()
 
 
 def _fit_sample(
@@ -231,9 +237,18 @@ def _fit_sample(
     return fit_values
 
 
+def _snapshot_reader(wh: Warehouse) -> MySQLConnectionAbstract:
+    reader = db.connect(wh)
+    cur = reader.cursor()
+    cur.execute("set session transaction isolation level repeatable read")
+    cur.execute("start transaction with consistent snapshot")
+    cur.close()
+    return reader
+
+
 def _score_and_load(
     conn: MySQLConnectionAbstract,
-    reader: MySQLConnectionAbstract,
+    readers: list[MySQLConnectionAbstract],
     wh: Warehouse,
     opts: SegmentOptions,
     stats: features.MartStats,
@@ -241,20 +256,65 @@ def _score_and_load(
     run_id: str,
     timings: dict[str, float],
 ) -> str:
-    """Pass 2: score every customer, chunk by chunk, into a fresh customer_segments__new; the method used."""
+    """Pass 2: score every customer, chunk by chunk, into a fresh customer_segments__new; the method used.
+
+    One reader: this process streams the whole mart through the lock holder's connection. W readers: W
+    threads, worker w streaming the customers with crc32(customer_unique_id) % W = w on its own snapshot and
+    loading them through its own connection (docs/scaling.md); the assignments are the same either way.
+    """
     publish.prepare_new(conn, wh.schema_for("ml"), stats.key_charset, stats.key_collation)
-    writer = publish.SegmentWriter(conn, wh.schema_for("ml"), run_id, _now(), opts.bulk)
     progress = Progress("score + load", stats.rows)
-    chunks = features.stream(reader, wh, opts.features, opts.chunk_size, with_key=True)
+    part = functools.partial(_score_part, wh=wh, opts=opts, scorer=scorer, run_id=run_id, scored_at=_now())
+    if len(readers) == 1:
+        results = [part(conn, readers[0], progress=progress)]
+    else:
+        failed = threading.Event()
+
+        def worker(w: int) -> tuple[str, dict[str, float]]:
+            try:
+                with closing(db.connect(wh, local_infile=opts.bulk != "insert")) as own:
+                    return part(own, readers[w], progress, (w, len(readers)), failed)
+            except BaseException:
+                failed.set()
+                raise
+
+        with ThreadPoolExecutor(len(readers), thread_name_prefix="score") as pool:
+            futures = [pool.submit(worker, w) for w in range(len(readers))]
+            results = [f.result() for f in as_completed(futures)]  # the first failure is the cause
+    for _, part_timings in results:
+        for name, seconds in part_timings.items():  # summed over workers: busy time, not wall time
+            timings[name] = timings.get(name, 0.0) + seconds
+    timings["read_score_load"] = progress.finish()
+    return ",".join(sorted({method for method, _ in results}))
+
+
+def _score_part(
+    conn: MySQLConnectionAbstract,
+    reader: MySQLConnectionAbstract,
+    progress: Progress,
+    bucket: tuple[int, int] | None = None,
+    failed: threading.Event | None = None,
+    *,
+    wh: Warehouse,
+    opts: SegmentOptions,
+    scorer: Scorer,
+    run_id: str,
+    scored_at: datetime,
+) -> tuple[str, dict[str, float]]:
+    """Score the mart's customers (those of one bucket) into customer_segments__new; (method, timings)."""
+    timings: dict[str, float] = {}
+    writer = publish.SegmentWriter(conn, wh.schema_for("ml"), run_id, scored_at, opts.bulk)
+    chunks = features.stream(reader, wh, opts.features, opts.chunk_size, with_key=True, bucket=bucket)
     with closing(writer), closing(chunks):
         for keys, values in chunks:
+            if failed is not None and failed.is_set():
+                raise SegmentError("stopped: another scoring worker failed")
             with _timed(timings, "score"):
                 segment_id, names, distance = scorer.score(values)
             with _timed(timings, "load"):
                 writer.write(keys, segment_id, names, distance)
             progress.add(len(keys))
-    timings["read_score_load"] = progress.finish()
-    return writer.method
+    return writer.method, timings
 
 
 def _record_failure(
@@ -336,6 +396,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--silhouette-sample", type=_at_least(2), default=d.silhouette_sample, help="points")
     parser.add_argument("--bulk", choices=publish.BULK_METHODS, default=d.bulk, help="load method (auto)")
     parser.add_argument("--wait", type=_at_least(0), default=d.wait, help="seconds to wait for a running run")
+    parser.add_argument(
+        "--workers",
+        type=_at_least(1),
+        default=d.workers,
+        help="scoring workers, each loading the customers with crc32(customer_unique_id) %% W = w (1)",
+    )
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder (reports/)")
     parser.add_argument("--no-report", action="store_true", help="publish without drawing the report")
 
@@ -354,6 +420,7 @@ def main(args: argparse.Namespace) -> int:
         silhouette_sample=args.silhouette_sample,
         bulk=args.bulk,
         wait=args.wait,
+        workers=args.workers,
     )
     try:
         wh = settings.load(args.target)

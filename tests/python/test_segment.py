@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import segfixtures as sf
@@ -283,3 +285,45 @@ def test_a_failed_first_run_creates_nothing(scratch: Warehouse) -> None:
     with pytest.raises(GateError, match="customer_features not found"):
         segment.run(scratch, FAST)
     assert sf.query(scratch, "show databases like %s", (scratch.schema_for("ml"),)) == []
+
+
+def test_split_scoring_assigns_every_customer_as_one_worker_does(
+    wh: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    segment.run(wh, FAST)
+    single = sf.assignments(wh)
+    streamed: dict[tuple[int, int] | None, int] = {}
+    real_stream = segment.features.stream
+
+    def counting_stream(*args: Any, **kwargs: Any) -> Iterator[tuple[list[str], Any]]:
+        for keys, values in real_stream(*args, **kwargs):
+            if kwargs["with_key"]:
+                streamed[kwargs.get("bucket")] = streamed.get(kwargs.get("bucket"), 0) + len(keys)
+            yield keys, values
+
+    monkeypatch.setattr(segment.features, "stream", counting_stream)
+    split = segment.run(wh, replace(FAST, workers=3))
+    assert sf.assignments(wh) == single and split.n_customers == 3000
+    assert sorted(streamed) == [(0, 3), (1, 3), (2, 3)]  # three workers, one bucket each
+    assert sum(streamed.values()) == 3000 and min(streamed.values()) > 800
+    assert next(r for r in sf.registry(wh) if r["run_id"] == split.run_id)["params"]["workers"] == 3
+
+
+def test_a_failed_scoring_worker_publishes_nothing(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    segment.run(wh, FAST)
+    before = sf.fingerprint(wh)
+    real_stream = segment.features.stream
+
+    def failing_stream(*args: Any, **kwargs: Any) -> Iterator[tuple[list[str], Any]]:
+        with closing(real_stream(*args, **kwargs)) as chunks:
+            for chunk in chunks:
+                if kwargs.get("bucket") == (1, 2):
+                    raise SegmentError("worker 1 lost its reader")
+                yield chunk
+
+    monkeypatch.setattr(segment.features, "stream", failing_stream)
+    with pytest.raises(SegmentError, match="worker 1 lost its reader"):
+        segment.run(wh, replace(FAST, workers=2, chunk_size=100))
+    assert sf.fingerprint(wh) == before
+    assert sf.ml_tables(wh) == {"customer_segments", "segment_model_runs"}  # no __new left
+    assert [r["status"] for r in sf.registry(wh)].count("failed") == 1
