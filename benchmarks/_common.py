@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -51,15 +52,8 @@ def env(schema: str, olist_data: Path | None = None) -> dict[str, str]:
 
 def drop_base(wh: settings.Warehouse) -> list[str]:
     """Drop <base> and every <base>_<name> database (only these); returns what was dropped."""
-    conn = db.connect(wh)
-    cur = conn.cursor()
-    cur.execute("show databases")
-    pattern = re.compile(rf"^{re.escape(wh.schema)}(_[a-z]+)?$")
-    dropped = [str(name) for (name,) in cur.fetchall() if pattern.match(str(name))]
-    for name in dropped:
-        cur.execute(f"drop database {db.quote_ident(name)}")
-    conn.close()
-    return dropped
+    with closing(db.connect(wh)) as conn:
+        return db.drop_base(conn, wh.schema)
 
 
 def table_exists(wh: settings.Warehouse, schema: str, table: str) -> bool:

@@ -17,7 +17,6 @@ import csv
 import hashlib
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _common import drop_base
 
 from olist_segments import db, settings
 
@@ -207,17 +207,6 @@ def fingerprints(data_dir: Path, tables: Iterable[str]) -> dict[str, str]:
     return {t: hashlib.sha256((data_dir / f"{t}.csv").read_bytes()).hexdigest() for t in tables}
 
 
-def drop_base_schema(wh: settings.Warehouse) -> None:
-    conn = db.connect(wh)
-    cur = conn.cursor()
-    cur.execute("SHOW DATABASES")
-    pattern = re.compile(rf"^{re.escape(wh.schema)}(_[a-z]+)?$")
-    for (name,) in cur.fetchall():
-        if pattern.match(name):
-            cur.execute(f"DROP DATABASE {db.quote_ident(name)}")
-    conn.close()
-
-
 def benchmark_seed_load(
     tables: list[str] | None = None,
     repeats: int = 3,
@@ -255,7 +244,7 @@ def benchmark_seed_load(
                     raise RuntimeError(f"dbt seed modified CSV files in {data_dir}")
                 print(f"{loader} run {i + 1}/{n}: {times.wall[-1]:.1f} s", file=sys.stderr)
     finally:
-        drop_base_schema(wh)
+        drop_base(wh)
     if not rows:
         rows = {t: sum(csv_rows(data_dir / f"{t}.csv", {})[1].values()) for t in tables}
     return SeedLoadResult(

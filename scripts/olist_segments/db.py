@@ -33,6 +33,18 @@ def qualified(schema: str, table: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(table)}"
 
 
+def drop_base(conn: MySQLConnectionAbstract, base: str) -> list[str]:
+    """Drop the base schema and every <base>_<name> database dbt and the pipeline make (only those)."""
+    pattern = re.compile(rf"^{re.escape(base)}(_[a-z]+)?$")
+    cur = conn.cursor()
+    cur.execute("show databases")
+    dropped = [str(name) for (name,) in cur.fetchall() if pattern.match(str(name))]
+    for name in dropped:
+        cur.execute(f"drop database {quote_ident(name)}")
+    cur.close()
+    return dropped
+
+
 def connect(wh: Warehouse, *, local_infile: bool = False, autocommit: bool = True) -> MySQLConnectionAbstract:
     """Open a connection with an explicit charset/collation (MariaDB lacks MySQL 8's default collation)."""
     kwargs: dict[str, object] = {

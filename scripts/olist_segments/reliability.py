@@ -1118,11 +1118,8 @@ def server_scenarios(base: Warehouse, folder: Path, customers: int, logs: Path) 
 
 def drop_schemas(wh: Warehouse) -> None:
     """Drop <base> and every <base>_<name> database, and the dbt target folder of that base."""
-    pattern = re.compile(rf"^{re.escape(wh.schema)}(_[a-z]+)?$")
     with connection(wh) as conn:
-        for (name,) in _query(conn, "show databases"):
-            if pattern.match(str(name)):
-                _query(conn, f"drop database {db.quote_ident(str(name))}")
+        db.drop_base(conn, wh.schema)
     shutil.rmtree(PROJECT_ROOT / "target" / f"reliability_{wh.schema}", ignore_errors=True)
 
 

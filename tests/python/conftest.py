@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,15 +32,8 @@ def new_base_schema(prefix: str = "t") -> str:
 
 
 def drop_base_schema(wh: settings.Warehouse) -> None:
-    """Drop the base schema and every <base>_* database dbt and the pipeline made for it."""
-    conn = db.connect(wh)
-    cur = conn.cursor()
-    cur.execute("SHOW DATABASES")
-    pattern = re.compile(rf"^{re.escape(wh.schema)}(_[a-z]+)?$")
-    for (name,) in cur.fetchall():
-        if pattern.match(name):
-            cur.execute(f"DROP DATABASE {db.quote_ident(name)}")
-    conn.close()
+    with closing(db.connect(wh)) as conn:
+        db.drop_base(conn, wh.schema)
 
 
 def run_dbt(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import new_base_schema
 
 from olist_segments import db, settings
 
@@ -55,3 +56,21 @@ def test_named_lock_excludes_a_second_holder(base_warehouse: settings.Warehouse)
         pass
     first.close()
     second.close()
+
+
+def test_drop_base_drops_only_the_base_and_its_layer_schemas(base_warehouse: settings.Warehouse) -> None:
+    base = new_base_schema("drop")
+    mine = [base, f"{base}_raw", f"{base}_marts"]
+    others = [f"{base}x", f"{base}_raw_2", f"x{base}_raw"]  # look alike, are not ours
+    conn = db.connect(base_warehouse)
+    cur = conn.cursor()
+    for name in mine + others:
+        cur.execute(f"create database {db.quote_ident(name)}")
+    try:
+        assert sorted(db.drop_base(conn, base)) == sorted(mine)
+        cur.execute("show databases like %s", (f"%{base}%",))
+        assert sorted(name for (name,) in cur.fetchall()) == sorted(others)
+    finally:
+        for name in others:
+            cur.execute(f"drop database if exists {db.quote_ident(name)}")
+        conn.close()
