@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from olist_segments import db, settings
+from olist_segments import db, settings, synth
 from olist_segments.settings import Warehouse
 
 AS_OF = date(2018, 10, 18)
@@ -33,24 +33,6 @@ COLUMNS = (
     "distinct_categories",
     "as_of_date",
 )
-MART_DDL = """create table {table} (
-    customer_unique_id char(32) not null,
-    customer_state char(2),
-    customer_city varchar(100),
-    frequency int not null,
-    monetary decimal(14, 2) not null,
-    gmv decimal(14, 2) not null,
-    avg_order_value decimal(14, 2) not null,
-    first_purchase_at datetime not null,
-    last_purchase_at datetime not null,
-    recency_days int not null,
-    tenure_days int not null,
-    avg_review_score decimal(4, 2),
-    late_delivery_share decimal(5, 4),
-    distinct_categories int not null,
-    as_of_date date not null,
-    primary key (customer_unique_id)
-)"""
 
 
 def customers(n: int, seed: int = 7) -> list[tuple[Any, ...]]:
@@ -96,12 +78,12 @@ def execute(wh: Warehouse, *statements: str) -> None:
     conn.close()
 
 
-def create_mart(wh: Warehouse, rows: Iterable[Sequence[Any]] = (), ddl: str = MART_DDL) -> str:
+def create_mart(wh: Warehouse, rows: Iterable[Sequence[Any]] = ()) -> str:
     """(Re)create <base>_marts.customer_features holding `rows`; returns the qualified table name."""
     schema = wh.schema_for("marts")
     table = db.qualified(schema, "customer_features")
     execute(wh, f"create database if not exists {db.quote_ident(schema)}", f"drop table if exists {table}")
-    execute(wh, ddl.format(table=table))
+    execute(wh, f"create table {table} {synth.DDL}")
     insert_rows(wh, table, COLUMNS, list(rows))
     return table
 

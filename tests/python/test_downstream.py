@@ -15,10 +15,10 @@ import uuid
 from collections import Counter
 
 import pytest
-from conftest import ROOT, run_dbt
+from conftest import ROOT, query, run_dbt
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from olist_segments import db, settings
+from olist_segments import db, settings, synth
 
 # The downstream selection plus the reference seed it joins (in the pipeline, the upstream build loads it).
 FIRST_BUILD = ("build", "--select", "segment_definitions", "source:ml+")
@@ -26,24 +26,6 @@ N_CUSTOMERS = 300
 K = 4
 STATES = ["SP", "SP", "SP", "RJ", "RJ", "MG", "RS", "PR", "BA", None]
 
-CUSTOMER_FEATURES_DDL = """
-create table {table} (
-    customer_unique_id char(32) not null primary key,
-    customer_state char(2),
-    customer_city varchar(100),
-    frequency int not null,
-    monetary decimal(14, 2) not null,
-    gmv decimal(14, 2) not null,
-    avg_order_value decimal(14, 2) not null,
-    first_purchase_at datetime not null,
-    last_purchase_at datetime not null,
-    recency_days int not null,
-    tenure_days int not null,
-    avg_review_score decimal(4, 2),
-    late_delivery_share decimal(5, 4),
-    distinct_categories int not null,
-    as_of_date date not null
-)"""
 CUSTOMER_SEGMENTS_DDL = """
 create table {table} (
     customer_unique_id char(32) not null primary key,
@@ -71,7 +53,7 @@ def create_customer_features(
     table = db.qualified(wh.schema_for("marts"), "customer_features")
     cur = conn.cursor()
     cur.execute(f"create database if not exists {db.quote_ident(wh.schema_for('marts'))}")
-    cur.execute(CUSTOMER_FEATURES_DDL.format(table=table))
+    cur.execute(f"create table {table} {synth.DDL}")
     rows, monetary = [], {}
     for i in range(n):
         customer = uuid.UUID(int=rng.getrandbits(128)).hex
@@ -140,14 +122,6 @@ def by_monetary(monetary: dict[str, float], k: int) -> dict[str, int]:
     """Segment 1..k by monetary rank (1 = lowest), like the ML step's ordering."""
     ranked = sorted(monetary, key=lambda c: (monetary[c], c))
     return {c: 1 + i * k // len(ranked) for i, c in enumerate(ranked)}
-
-
-def query(conn: MySQLConnectionAbstract, sql: str, params: tuple = ()) -> list[tuple]:
-    cur = conn.cursor()
-    cur.execute(sql, params)
-    rows = cur.fetchall()
-    cur.close()
-    return rows
 
 
 def assert_downstream_consistent(
