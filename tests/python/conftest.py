@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from olist_segments import db, settings
 
@@ -29,6 +30,15 @@ def requires_real_data() -> pytest.MarkDecorator:
 
 def new_base_schema(prefix: str = "t") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def query(conn: MySQLConnectionAbstract, sql: str, params: tuple = ()) -> list[tuple]:
+    """All rows of one parameterised statement on an open connection."""
+    cur = conn.cursor()
+    cur.execute(sql, params)
+    result = cur.fetchall()
+    cur.close()
+    return result
 
 
 def drop_base_schema(wh: settings.Warehouse) -> None:

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
-from mysql.connector.abstracts import MySQLConnectionAbstract
+from conftest import ROOT, query
 
 from olist_segments import cli, db, lineage, pipeline, settings
 
@@ -36,42 +35,33 @@ def target_path(wh: settings.Warehouse) -> Path:
     return ROOT / "target" / f"pytest_{wh.schema}"
 
 
-def rows(conn: MySQLConnectionAbstract, sql: str, params: tuple = ()) -> list[tuple]:
-    cur = conn.cursor()
-    cur.execute(sql, params)
-    result = cur.fetchall()
-    cur.close()
-    return result
-
-
 def assert_chain_consistent(wh: settings.Warehouse) -> int:
     """The marts agree with customer_features and the published segments; returns the number of customers."""
     marts, ml = wh.schema_for("marts"), wh.schema_for("ml")
     conn = db.connect(wh)
-    features = {
-        c for (c,) in rows(conn, f"select customer_unique_id from {db.qualified(marts, 'customer_features')}")
-    }
-    dim = rows(
+    features_sql = f"select customer_unique_id from {db.qualified(marts, 'customer_features')}"
+    features = {c for (c,) in query(conn, features_sql)}
+    dim = query(
         conn, f"select customer_unique_id, segment_id, run_id from {db.qualified(marts, 'dim_customers')}"
     )
-    published = rows(
+    published = query(
         conn, f"select customer_unique_id, segment_id, run_id from {db.qualified(ml, 'customer_segments')}"
     )
     assert features and len(dim) == len(features)
     assert set(dim) == set(published) and {c for c, *_ in dim} == features
-    (k,) = rows(
+    (k,) = query(
         conn,
         f"select r.k from {db.qualified(ml, 'segment_model_runs')} r "
         f"join {db.qualified(ml, 'customer_segments')} s using (run_id) limit 1",
     )[0]
-    summary = rows(
+    summary = query(
         conn,
         "select segment_id, customers, customer_share, revenue, revenue_share "
         f"from {db.qualified(marts, 'segment_summary')} order by segment_id",
     )
     assert [s for s, *_ in summary] == list(range(1, k + 1))
     assert sum(n for _, n, *_ in summary) == len(features)
-    (revenue,) = rows(conn, f"select sum(monetary) from {db.qualified(marts, 'customer_features')}")[0]
+    (revenue,) = query(conn, f"select sum(monetary) from {db.qualified(marts, 'customer_features')}")[0]
     assert sum(r for *_, r, _ in summary) == revenue
     assert sum(s for _, _, s, _, _ in summary) == pytest.approx(1, abs=1e-6)
     assert sum(s for *_, s in summary) == pytest.approx(1, abs=1e-6)
@@ -81,10 +71,10 @@ def assert_chain_consistent(wh: settings.Warehouse) -> int:
 
 def snapshot_state(wh: settings.Warehouse) -> tuple[int, list[tuple]]:
     conn = db.connect(wh)
-    (versions,) = rows(
+    (versions,) = query(
         conn, f"select count(*) from {db.qualified(wh.schema_for('snapshots'), 'customer_segments_snapshot')}"
     )[0]
-    transitions = rows(
+    transitions = query(
         conn,
         "select generation, transition_type, from_segment_id, to_segment_id, customers "
         f"from {db.qualified(wh.schema_for('marts'), 'segment_transitions')} order by 1, 2, 3, 4",
@@ -152,7 +142,7 @@ def test_run_end_to_end_then_rerun_under_bi_load(scratch: settings.Warehouse) ->
 
     # A failing step stops the chain, names the step, and leaves what was published in place.
     conn = db.connect(scratch)
-    published = rows(
+    published = query(
         conn, f"select run_id from {db.qualified(scratch.schema_for('ml'), 'customer_segments')}"
     )
     failed = olist_segments("run", "--k", "1", wh=scratch)
@@ -160,7 +150,7 @@ def test_run_end_to_end_then_rerun_under_bi_load(scratch: settings.Warehouse) ->
     assert "step 'segment' failed" in failed.stderr, failed.stdout[-3000:] + failed.stderr[-3000:]
     assert "[3/4] freshness" not in failed.stderr
     assert (
-        rows(conn, f"select run_id from {db.qualified(scratch.schema_for('ml'), 'customer_segments')}")
+        query(conn, f"select run_id from {db.qualified(scratch.schema_for('ml'), 'customer_segments')}")
         == published
     )
     conn.close()
@@ -197,7 +187,7 @@ def test_run_stops_at_check_data_naming_the_step(scratch: settings.Warehouse, tm
     assert "[1/5] check-data" in proc.stderr and "step 'check-data' failed" in proc.stderr
     assert "[2/5] upstream" not in proc.stderr
     conn = db.connect(scratch)
-    assert rows(conn, "show databases like %s", (f"{scratch.schema}\\_%",)) == []
+    assert query(conn, "show databases like %s", (f"{scratch.schema}\\_%",)) == []
     conn.close()
 
 
