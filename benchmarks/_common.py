@@ -13,7 +13,7 @@ from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from olist_segments import db, settings
+from olist_segments import db, publish, settings
 
 ROOT = settings.PROJECT_ROOT
 
@@ -57,15 +57,8 @@ def drop_base(wh: settings.Warehouse) -> list[str]:
 
 
 def table_exists(wh: settings.Warehouse, schema: str, table: str) -> bool:
-    conn = db.connect(wh)
-    cur = conn.cursor()
-    cur.execute(
-        "select count(*) from information_schema.tables where table_schema = %s and table_name = %s",
-        (schema, table),
-    )
-    (found,) = cur.fetchone()
-    conn.close()
-    return bool(found)
+    with closing(db.connect(wh)) as conn:
+        return publish.table_exists(conn, schema, table)
 
 
 @dataclass
