@@ -11,12 +11,12 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(BIN)/olist-segments: pyproject.toml requirements.lock
+$(BIN)/olist-segments: pyproject.toml requirements.lock adapters/mysql_python/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e adapters/mysql_python -e .
 	@touch $@
 
 profiles.yml:
@@ -37,8 +37,8 @@ report: setup  ## plots + HTML report of the latest segments (reports/)
 	$(BIN)/olist-segments report
 
 lint: $(BIN)/olist-segments  ## ruff + sqlfluff
-	$(BIN)/ruff check scripts tests benchmarks
-	$(BIN)/ruff format --check scripts tests benchmarks
+	$(BIN)/ruff check scripts adapters tests benchmarks
+	$(BIN)/ruff format --check scripts adapters tests benchmarks
 	$(BIN)/sqlfluff lint models macros snapshots tests/dbt
 
 test: setup lint  ## lint, then the pytest suite on the real database (both adapter types)

@@ -11,8 +11,8 @@ from . import __version__
 
 # subcommand → (module exposing add_arguments(parser) and main(args) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("pipeline", "the whole chain: check data, upstream, segment, freshness, downstream, snapshot"),
-    "segment": ("segment", "fit KMeans on customer_features and publish customer_segments atomically"),
+    "run": ("pipeline", "the whole chain: check data, one dbt build (segmentation model included), report"),
+    "segment": ("segment", "refit the segmentation model: dbt build -s customer_segments+ with its options"),
     "report": ("report", "plots and an HTML report of the published segments"),
     "check-data": ("checks", "validate an Olist CSV folder (names, columns, types, keys) before loading it"),
     "doctor": ("doctor", "show the settings in use, the server and the connector implementation"),

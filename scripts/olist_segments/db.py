@@ -1,10 +1,13 @@
-"""Connections, identifier quoting and the named lock: the only place that opens a MySQL connection."""
+"""The product's one way to talk to MySQL/MariaDB: connections, statements, quoting, the named lock.
+
+(A dbt Python model talks to the warehouse through the adapter's session instead: adapters/mysql_python.)"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import mysql.connector
 from mysql.connector.abstracts import MySQLConnectionAbstract
@@ -31,6 +34,20 @@ def quote_ident(name: str) -> str:
 
 def qualified(schema: str, table: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def query(conn: MySQLConnectionAbstract, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """All rows of one parameterised statement (none for a statement without a result)."""
+    cur = conn.cursor()
+    cur.execute(sql, tuple(params))
+    rows = list(cur.fetchall()) if cur.with_rows else []
+    cur.close()
+    return rows
+
+
+def table_exists(conn: MySQLConnectionAbstract, schema: str, table: str) -> bool:
+    sql = "select count(*) from information_schema.tables where table_schema = %s and table_name = %s"
+    return bool(query(conn, sql, (schema, table))[0][0])
 
 
 def drop_base(conn: MySQLConnectionAbstract, base: str) -> list[str]:

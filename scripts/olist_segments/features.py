@@ -1,8 +1,8 @@
-"""Reading customer_features for the model: the validation gate, a streaming reader, sampling and scaling.
+"""Reading customer_features for the model: the validation gate, sampling and scaling.
 
-The mart is never held in memory: rows arrive in chunks from an unbuffered cursor (`fetchmany`) as numpy
-arrays. Pass 1 keeps a seeded uniform reservoir sample of at most `max_fit_rows` rows (all rows, in key order,
-when the mart is smaller: exact KMeans); pass 2 scores and writes chunk by chunk (see segment.py).
+The mart is never held in memory: rows arrive in chunks (the adapter's `Table.chunks`). Pass 1 keeps a
+seeded uniform reservoir sample of at most `max_fit_rows` rows (all rows, in key order, when the mart is
+smaller: exact KMeans); pass 2 scores chunk by chunk (see segmentation.py).
 """
 
 from __future__ import annotations
@@ -11,16 +11,19 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
-from mysql.connector.abstracts import MySQLConnectionAbstract
 from sklearn.preprocessing import StandardScaler
 
 from . import db
-from .settings import SettingsError, Warehouse
+from .settings import SettingsError
+
+if TYPE_CHECKING:
+    from dbt.adapters.mysql_python.python_models import Table
 
 log = logging.getLogger(__name__)
 
@@ -98,38 +101,23 @@ class MartStats:
     table: str  # display name, e.g. olist_marts.customer_features
     rows: int
     data_as_of: date | None
-    key_charset: str
-    key_collation: str
 
 
-def mart_name(wh: Warehouse) -> str:
-    return f"{wh.schema_for('marts')}.{MART}"
-
-
-def check_mart(conn: MySQLConnectionAbstract, wh: Warehouse, features: Sequence[str]) -> MartStats:
+def check_mart(table: Table, features: Sequence[str]) -> MartStats:
     """The validation gate, in SQL: table and columns exist, not empty, no NULL or negative feature values."""
-    schema, name = wh.schema_for("marts"), mart_name(wh)
-    cur = conn.cursor()
-    cur.execute(
-        "select column_name, data_type, character_set_name, collation_name from information_schema.columns"
-        " where table_schema = %s and table_name = %s",
-        (schema, MART),
-    )
-    columns = {str(c).lower(): (str(t).lower(), cs, coll) for c, t, cs, coll in cur.fetchall()}
+    name = f"{table.schema}.{table.identifier}"
+    columns = table.columns()
     if not columns:
         raise GateError(f"table {name} not found: build it first (dbt build --select +customer_features)")
     missing = [c for c in (KEY, AS_OF, *features) if c not in columns]
     if missing:
         raise GateError(f"table {name} has no column {', '.join(missing)}")
     for f in features:
-        if columns[f][0] not in _NUMERIC_TYPES:
-            raise GateError(f"column {name}.{f} is {columns[f][0]}, not numeric")
+        if columns[f].data_type not in _NUMERIC_TYPES:
+            raise GateError(f"column {name}.{f} is {columns[f].data_type}, not numeric")
     q = [db.quote_ident(f) for f in features]
     checks = ", ".join(f"sum({c} is null), sum({c} < 0), min({c})" for c in q)
-    cur.execute(f"select count(*), max({db.quote_ident(AS_OF)}), {checks} from {db.qualified(schema, MART)}")
-    row = cur.fetchone()
-    cur.close()
-    assert row is not None
+    row = table.session.query(f"select count(*), max({db.quote_ident(AS_OF)}), {checks} from {table.name}")[0]
     rows, as_of = int(row[0]), row[1]
     if rows == 0:
         raise GateError(f"table {name} is empty: no customers to segment")
@@ -141,8 +129,7 @@ def check_mart(conn: MySQLConnectionAbstract, wh: Warehouse, features: Sequence[
             raise GateError(
                 f"column {name}.{f} has {int(negatives):,} negative values (min {minimum}); log1p needs >= 0"
             )
-    _, charset, collation = columns[KEY]
-    return MartStats(name, rows, as_of, str(charset or "utf8mb4"), str(collation or "utf8mb4_unicode_ci"))
+    return MartStats(name, rows, as_of)
 
 
 def check_finite(x: np.ndarray, features: Sequence[str], table: str) -> None:
@@ -150,46 +137,6 @@ def check_finite(x: np.ndarray, features: Sequence[str], table: str) -> None:
     if bad.any():
         column = features[int(np.flatnonzero(bad.any(axis=0))[0])]
         raise GateError(f"column {table}.{column} has {int(bad.sum()):,} non-finite values (inf or NaN)")
-
-
-def stream(
-    conn: MySQLConnectionAbstract,
-    wh: Warehouse,
-    features: Sequence[str],
-    chunk_size: int,
-    *,
-    with_key: bool,
-    bucket: tuple[int, int] | None = None,
-) -> Iterator[tuple[list[str], np.ndarray]]:
-    """(keys, values) chunks in key order from an unbuffered cursor; keys are empty unless with_key.
-
-    bucket (w, W): only the customers with crc32(customer_unique_id) % W = w, a split that is disjoint,
-    covers every customer and is the same on every run and engine.
-    """
-    columns = [f"cast({db.quote_ident(f)} as double)" for f in features]
-    if with_key:
-        columns.insert(0, db.quote_ident(KEY))
-    table = mart_name(wh)
-    where, params = "", ()
-    if bucket is not None:
-        where, params = f" where mod(crc32({db.quote_ident(KEY)}), %s) = %s", (bucket[1], bucket[0])
-    cur = conn.cursor(buffered=False)
-    cur.execute(
-        f"select {', '.join(columns)} from {db.qualified(wh.schema_for('marts'), MART)}{where}"
-        f" order by {db.quote_ident(KEY)}",
-        params,
-    )
-    while rows := cur.fetchmany(chunk_size):
-        if with_key:
-            keys = [str(r[0]) for r in rows]
-            values = np.array([r[1:] for r in rows], dtype=np.float64)
-        else:
-            keys, values = [], np.array(rows, dtype=np.float64)
-        check_finite(values, features, table)
-        yield keys, values
-    # Only a finished stream closes its cursor: closing one mid-result raises "Unread result found", which
-    # would hide the error that stopped the caller. The caller then closes the reader connection.
-    cur.close()
 
 
 class Reservoir:

@@ -1,9 +1,8 @@
 """`olist-segments lineage`: the Mermaid lineage diagram of the chain, generated from dbt's manifest.
 
-Seeds → staging → intermediate → marts → the ML exposure → source ml → downstream models and snapshot → the
-dashboard exposure. dbt has no edge from an exposure to the tables it writes: the ML exposure lists them in
-`meta.produces`. Tests, and seeds no model uses (the optional geolocation seed), are left out, so the diagram
-does not depend on which optional seeds are enabled.
+Seeds → staging → intermediate → marts → the Python model customer_segments → the models and snapshot built
+on it → the dashboard exposure. Tests, and seeds no model uses (the optional geolocation seed), are left out,
+so the diagram does not depend on which optional seeds are enabled.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -25,16 +23,15 @@ log = logging.getLogger(__name__)
 START, END = "<!-- lineage:start -->", "<!-- lineage:end -->"
 DBT = Path(sys.executable).with_name("dbt")
 README = settings.PROJECT_ROOT / "README.md"
-_SOURCE_REF = re.compile(r"""^source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)$""")
 # subgraph id → title, in the order of the chain
 GROUPS = {
     "seeds": "seeds",
     "staging": "staging",
     "intermediate": "intermediate",
     "marts": "marts",
-    "ml": "ML step (exposure)",
-    "sources": "ML output (source ml)",
-    "downstream": "downstream (source:ml+)",
+    "ml": "ML (dbt Python model)",
+    "sources": "sources",
+    "downstream": "downstream (customer_segments+)",
     "bi": "BI (exposure)",
 }
 Node = tuple[str, str, str]  # group, resource type, name
@@ -77,19 +74,18 @@ def graph(manifest: dict) -> tuple[dict[str, Node], set[Edge]]:
         if node["resource_type"] in ("seed", "model", "snapshot")
     }
     resources |= manifest["sources"] | manifest["exposures"]
-    project = manifest["metadata"]["project_name"]
     edges: set[Edge] = set()
     for uid, node in resources.items():
         edges |= {
             (parent, uid) for parent in node.get("depends_on", {}).get("nodes", []) if parent in resources
         }
-        for ref in node.get("meta", {}).get("produces", []):  # an exposure → the sources it writes
-            if not (match := _SOURCE_REF.match(ref)):
-                raise ValueError(f"{uid}: meta.produces entry {ref!r} is not source('<source>', '<table>')")
-            edges.add((uid, f"source.{project}.{match[1]}.{match[2]}"))
     used = {uid for edge in edges for uid in edge}
-    downstream = _reachable({uid for uid in used if uid.startswith("source.")}, edges)
-    nodes = {uid: (_group(resources[uid], uid in downstream), *_kind_name(resources[uid])) for uid in used}
+    python = {uid for uid in used if resources[uid].get("language") == "python"}
+    downstream = _reachable(python, edges)
+    nodes = {
+        uid: (_group(resources[uid], uid in python, uid in downstream), *_kind_name(resources[uid]))
+        for uid in used
+    }
     return nodes, edges
 
 
@@ -107,12 +103,14 @@ def _kind_name(node: dict) -> tuple[str, str]:
     return node["resource_type"], node["name"]
 
 
-def _group(node: dict, downstream: bool) -> str:
+def _group(node: dict, python: bool, downstream: bool) -> str:
     kind = node["resource_type"]
     if kind == "exposure":
-        return "ml" if node["type"] == "ml" else "bi"
+        return "bi"
     if kind in ("seed", "source"):
         return f"{kind}s"
+    if python:
+        return "ml"
     if downstream:
         return "downstream"
     return node["fqn"][1]  # models/<staging|intermediate|marts>/…

@@ -7,22 +7,22 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sklearn
 from kneed import KneeLocator
-from mysql.connector.abstracts import MySQLConnectionAbstract
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
-from . import db
 from .features import SegmentError
-from .settings import Warehouse
+
+if TYPE_CHECKING:
+    from dbt.adapters.mysql_python.python_models import Table
 
 log = logging.getLogger(__name__)
 
-DEFINITIONS = "segment_definitions"
 # One thread for the numeric work. KMeans adds up per-thread partial centres in whatever order the threads
 # finish, so with several threads the centres (and customers on a boundary) can differ in the last bit
 # between reruns and between machines with different core counts; flapping assignments would show up as
@@ -148,28 +148,16 @@ def assign(centers: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return labels, distances[np.arange(len(z)), labels]
 
 
-def load_definitions(conn: MySQLConnectionAbstract, wh: Warehouse, ks: Sequence[int]) -> dict[int, list[str]]:
-    """Segment names (index: segment_id - 1) for every k in `ks` from <base>_raw.segment_definitions."""
-    schema = wh.schema_for("raw")
-    where = f"{schema}.{DEFINITIONS} (seeds/reference/segment_definitions.csv, loaded by dbt seed)"
-    cur = conn.cursor()
-    cur.execute(
-        "select count(*) from information_schema.tables where table_schema = %s and table_name = %s",
-        (schema, DEFINITIONS),
-    )
-    row = cur.fetchone()
-    if not row or not row[0]:
+def load_definitions(table: Table, ks: Sequence[int]) -> dict[int, list[str]]:
+    """Segment names (index: segment_id - 1) for every k in `ks` from the segment_definitions seed."""
+    where = f"{table.schema}.{table.identifier} (seeds/reference/segment_definitions.csv, loaded by dbt seed)"
+    if not table.exists():
         raise SegmentError(f"table {where} not found: run dbt seed --select segment_definitions")
-    placeholders = ", ".join(["%s"] * len(ks))
-    cur.execute(
-        f"select k, segment_id, segment_name from {db.qualified(schema, DEFINITIONS)}"
-        f" where k in ({placeholders}) order by k, segment_id",
-        tuple(ks),
-    )
+    frame = table.to_pandas(["k", "segment_id", "segment_name"], order_by=["k", "segment_id"])
     found: dict[int, list[tuple[int, str]]] = {}
-    for k, sid, name in cur.fetchall():
-        found.setdefault(int(k), []).append((int(sid), str(name)))
-    cur.close()
+    for k, sid, name in frame.itertuples(index=False):
+        if int(k) in ks:
+            found.setdefault(int(k), []).append((int(sid), str(name)))
     for k in ks:
         got = [sid for sid, _ in found.get(k, [])]
         if got != list(range(1, k + 1)):

@@ -1,13 +1,12 @@
-"""`olist-segments run`: the whole chain, one step after the other, stopping at the first failure.
+"""`olist-segments run`: the whole chain — check-data, ONE `dbt build`, the report — stopping at a failure.
 
-check-data (when OLIST_DATA_DIR is set) → dbt build --selector upstream (seeds, +customer_features, tests) →
-segment → dbt source freshness (source ml) → dbt build --selector downstream (stg_ml, marts, the snapshot
-and segment_transitions, tests). The snapshot is part of the downstream build: segment_transitions reads it,
-so dbt runs it in DAG order there and a separate `dbt snapshot` would only repeat it.
+check-data (when OLIST_DATA_DIR is set) refuses a broken folder before anything is loaded; `dbt build` then
+runs seeds, models (the segmentation model customer_segments among them), the segment-history snapshot and
+every test in DAG order, exactly as an analytics engineer's scheduler would; the report is drawn from what
+was published.
 
 The run holds the lock `olist_segments_run:<schema>` from start to end, so two runs on one schema never
-interleave; the segment step takes its own lock `olist_segments:<schema>` inside, which a lone
-`olist-segments segment` also takes: different names, so the pipeline never waits for itself.
+interleave.
 """
 
 from __future__ import annotations
@@ -16,18 +15,17 @@ import argparse
 import hashlib
 import logging
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import db, settings
+import yaml
+
+from . import db, dbt_cli, segment, settings
 
 log = logging.getLogger(__name__)
 
-DBT = Path(sys.executable).with_name("dbt")
 MAX_LOCK_NAME = 64  # MySQL's limit for GET_LOCK names
 
 
@@ -43,10 +41,11 @@ class Step:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", help="dbt target (default: DBT_TARGET or the profile's default)")
     parser.add_argument(
-        "--vars", help="dbt vars (YAML) for every dbt step, e.g. \"{as_of_date: '2018-09-01'}\""
+        "--vars", help="more dbt vars (YAML) for the build, e.g. \"{as_of_date: '2018-09-01'}\""
     )
-    parser.add_argument("--k", metavar="auto|N", help="segment step: number of segments (default: auto)")
-    parser.add_argument("--features", help="segment step: comma-separated clustering features")
+    segment.add_model_options(parser)
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder (reports/)")
+    parser.add_argument("--no-report", action="store_true", help="skip the report")
     parser.add_argument(
         "--wait", type=int, default=0, metavar="SECONDS", help="wait this long for another run on the schema"
     )
@@ -59,73 +58,50 @@ def run_lock_name(wh: settings.Warehouse) -> str:
     return f"olist_segments_run:{hashlib.sha1(wh.schema.encode()).hexdigest()}"
 
 
-def stream(cmd: list[str], prefix: str) -> int:
-    """Run `cmd` in the project folder, echoing each output line behind `prefix`; return its exit status."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen(
-        cmd, cwd=settings.PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    ) as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            print(f"{prefix} | {line.rstrip()}", flush=True)
-    return proc.returncode
-
-
-def dbt(args: argparse.Namespace, *command: str) -> Callable[[], int]:
-    """A dbt step: the venv's dbt on this project, with the same profile as the Python steps."""
-    cmd = [str(DBT), "--no-use-colors", *command, "--project-dir", str(settings.PROJECT_ROOT)]
-    cmd += ["--profiles-dir", str(settings.profiles_dir())]
-    if args.target:
-        cmd += ["--target", args.target]
-    if args.vars:
-        cmd += ["--vars", args.vars]
-    return lambda: stream(cmd, "dbt")
-
-
-def segment(args: argparse.Namespace) -> Callable[[], int]:
-    verbose = ["-v"] if getattr(args, "verbose", False) else []
-    cmd = [sys.executable, "-m", "olist_segments.cli", *verbose, "segment"]
-    cmd += ["--wait", str(args.wait)]  # a lone `olist-segments segment` may hold the segment lock
-    if args.target:
-        cmd += ["--target", args.target]
-    if args.k:
-        cmd += ["--k", args.k]
-    if args.features:
-        cmd += ["--features", args.features]
-    return lambda: stream(cmd, "segment")
+def build(args: argparse.Namespace) -> Callable[[], int]:
+    extra = yaml.safe_load(args.vars) if args.vars else {}
+    if not isinstance(extra, dict):
+        raise settings.SettingsError(f"--vars must be a YAML mapping, got {args.vars!r}")
+    cmd = dbt_cli.command("build", target=args.target, dbt_vars={**extra, **segment.model_vars(args)})
+    return lambda: dbt_cli.stream(cmd)
 
 
 def check_data(data_dir: str) -> Callable[[], int]:
-    """The check-data command, in process (it reads files only)."""
+    """check-data, in process (it reads files only)."""
 
     def run() -> int:
         from . import checks
 
-        parser = argparse.ArgumentParser(prog="olist-segments check-data")
-        checks.add_arguments(parser)
-        return int(checks.main(parser.parse_args([data_dir])) or 0)
+        problems = checks.check_folder(Path(data_dir))
+        for problem in problems:
+            print(problem, flush=True)
+        found = len(checks.errors(problems))
+        if found:
+            print(f"check-data: {data_dir} refused, {found} problem(s): nothing was loaded", flush=True)
+        return 1 if found else 0
 
     return run
 
 
-def plan(args: argparse.Namespace) -> list[Step]:
+def report(args: argparse.Namespace, wh: settings.Warehouse) -> Callable[[], int]:
+    def run() -> int:
+        from . import report  # matplotlib only when drawing
+
+        print(f"report: {report.build(wh, args.out)}", flush=True)
+        return 0
+
+    return run
+
+
+def plan(args: argparse.Namespace, wh: settings.Warehouse) -> list[Step]:
     steps = []
     if data_dir := os.environ.get("OLIST_DATA_DIR"):
         steps.append(Step("check-data", f"validate the CSVs in {data_dir}", check_data(data_dir)))
-    steps += [
-        Step("upstream", "dbt build --selector upstream", dbt(args, "build", "--selector", "upstream")),
-        Step("segment", "olist-segments segment", segment(args)),
-        Step(
-            "freshness",
-            "dbt source freshness -s source:ml",
-            dbt(args, "source", "freshness", "-s", "source:ml"),
-        ),
-        Step(
-            "downstream",
-            "dbt build --selector downstream (incl. the snapshot)",
-            dbt(args, "build", "--selector", "downstream"),
-        ),
-    ]
+    steps.append(
+        Step("build", "dbt build (seeds, models, the segmentation model, snapshot, tests)", build(args))
+    )
+    if not args.no_report:
+        steps.append(Step("report", f"plots and HTML in {args.out}", report(args, wh)))
     return steps
 
 
@@ -160,7 +136,7 @@ def main(args: argparse.Namespace) -> int:
     if data_dir := os.environ.get("OLIST_DATA_DIR"):
         # relative to where the user is, also for dbt (which reads seed-paths relative to the project)
         os.environ["OLIST_DATA_DIR"] = str(Path(data_dir).resolve())
-    steps = plan(args)
+    steps = plan(args, wh)
     conn = db.connect(wh)
     try:
         with db.named_lock(conn, run_lock_name(wh), args.wait):
@@ -182,12 +158,9 @@ def _what_changed(failed_step: str) -> str:
     """An honest account of the published tables after a failure at `failed_step`."""
     if failed_step == "check-data":
         return "Nothing was loaded: published marts and segments are unchanged."
-    if failed_step == "upstream":
+    if failed_step == "build":
         return (
-            "Models after the failed model or test were not rebuilt; customer_segments and the segment marts "
-            "are still those of the last good run."
+            "dbt skipped everything after the failed node; every model that failed or was skipped left its"
+            " published table as it was (dbt's output above names them)."
         )
-    return (
-        "customer_features and fct_orders were rebuilt and passed their tests; customer_segments and the "
-        "segment marts are still those of the last good run."
-    )
+    return "The build succeeded: the marts and segments are published; only the report is missing."

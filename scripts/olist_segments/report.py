@@ -10,7 +10,6 @@ import argparse
 import html
 import json
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,10 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from . import db, features, model, publish, settings
+from . import db, features, settings
 from .features import KEY, MART, SegmentError
+from .registry import RUNS
+from .segmentation import SEGMENTS
 from .settings import Warehouse
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ COLORS = (
     "#8C8C8C",
 )
 FREQUENCY_TICKS = (1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 100, 200, 500, 1000)
+DEFINITIONS = "segment_definitions"
 PLOTS = ("elbow.png", "silhouette.png", "segments.png", "profile.png")
 
 
@@ -72,40 +74,30 @@ class Published:
         return sum(s.revenue for s in self.segments)
 
 
-def _rows(conn: MySQLConnectionAbstract, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    cur = conn.cursor()
-    cur.execute(sql, tuple(params))
-    rows = list(cur.fetchall())
-    cur.close()
-    return rows
-
-
 def load(conn: MySQLConnectionAbstract, wh: Warehouse, sample: int = SCATTER_POINTS) -> Published:
     """The live segments, their run and a deterministic sample of customers (CRC32 of the key)."""
     ml, marts = wh.schema_for("ml"), wh.schema_for("marts")
-    if not publish.table_exists(conn, ml, publish.SEGMENTS):
-        raise SegmentError(
-            f"no published segments: {ml}.{publish.SEGMENTS} not found (run olist-segments segment)"
-        )
-    segments_t, mart_t = db.qualified(ml, publish.SEGMENTS), db.qualified(marts, MART)
-    (run_id,) = _rows(conn, f"select max(run_id) from {segments_t}")[0]
+    if not db.table_exists(conn, ml, SEGMENTS):
+        raise SegmentError(f"no published segments: {ml}.{SEGMENTS} not found (run olist-segments segment)")
+    segments_t, mart_t = db.qualified(ml, SEGMENTS), db.qualified(marts, MART)
+    (run_id,) = db.query(conn, f"select max(run_id) from {segments_t}")[0]
     cur = conn.cursor(dictionary=True)
-    cur.execute(f"select * from {db.qualified(ml, publish.RUNS)} where run_id = %s", (run_id,))
+    cur.execute(f"select * from {db.qualified(ml, RUNS)} where run_id = %s", (run_id,))
     run = cur.fetchone()
     cur.close()
     if not isinstance(run, dict):
-        raise SegmentError(f"run {run_id} of {ml}.{publish.SEGMENTS} has no row in {ml}.{publish.RUNS}")
+        raise SegmentError(f"run {run_id} of {ml}.{SEGMENTS} has no row in {ml}.{RUNS}")
     for column in ("features", "params", "metrics", "centroids", "scaler", "library_versions"):
         run[column] = json.loads(str(run[column])) if run[column] is not None else None
-    if not publish.table_exists(conn, marts, MART):
+    if not db.table_exists(conn, marts, MART):
         raise SegmentError(f"table {marts}.{MART} not found: the report needs it for spend and frequency")
     actions: dict[int, str] = {}
     raw = wh.schema_for("raw")
-    if publish.table_exists(conn, raw, model.DEFINITIONS):
-        sql = f"select segment_id, suggested_action from {db.qualified(raw, model.DEFINITIONS)} where k = %s"
-        actions = {int(sid): str(action) for sid, action in _rows(conn, sql, (run["k"],))}
+    if db.table_exists(conn, raw, DEFINITIONS):
+        sql = f"select segment_id, suggested_action from {db.qualified(raw, DEFINITIONS)} where k = %s"
+        actions = {int(sid): str(action) for sid, action in db.query(conn, sql, (run["k"],))}
     key = db.quote_ident(KEY)
-    profile = _rows(
+    profile = db.query(
         conn,
         "select s.segment_id, max(s.segment_name), count(*), coalesce(avg(f.monetary), 0),"
         " coalesce(avg(f.frequency), 0), coalesce(sum(f.monetary), 0)"
@@ -117,7 +109,7 @@ def load(conn: MySQLConnectionAbstract, wh: Warehouse, sample: int = SCATTER_POI
     )
     total = sum(s.customers for s in segments)
     threshold = min(2**32, int(2**32 * sample / max(total, 1)))
-    points = _rows(
+    points = db.query(
         conn,
         "select s.segment_id, cast(f.monetary as double), cast(f.frequency as double)"
         f" from {segments_t} s join {mart_t} f on f.{key} = s.{key} where crc32(s.{key}) < %s",

@@ -11,6 +11,8 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PROFILE_NAME = "olist_segments"
+# adapters/mysql_python's types (Python models), then dbt-mysql's own (they read but cannot build the project)
+ADAPTER_TYPES = ("mariadb_python", "mysql_python", "mariadb", "mysql")
 
 
 class SettingsError(RuntimeError):
@@ -21,7 +23,7 @@ class SettingsError(RuntimeError):
 class Warehouse:
     """Connection settings of one dbt target. `repr` never shows the password."""
 
-    adapter: str  # "mysql" or "mariadb"
+    adapter: str  # one of ADAPTER_TYPES
     host: str
     port: int
     user: str
@@ -94,8 +96,10 @@ def load(target: str | None = None) -> Warehouse:
         raise SettingsError(f"{path}: profile {PROFILE_NAME!r} has no target {name!r}")
     out = _render(outputs[name], env)
     assert isinstance(out, dict)
-    if out.get("type") not in ("mysql", "mariadb"):
-        raise SettingsError(f"{path}: target {name!r} has type {out.get('type')!r}; need mysql or mariadb")
+    if out.get("type") not in ADAPTER_TYPES:
+        raise SettingsError(
+            f"{path}: target {name!r} has type {out.get('type')!r}; need {' or '.join(ADAPTER_TYPES[:2])}"
+        )
     return Warehouse(
         adapter=out["type"],
         host=str(out.get("server") or out.get("host") or "127.0.0.1"),

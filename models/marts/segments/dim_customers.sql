@@ -11,7 +11,7 @@ customer_features as (
 
 customer_segments as (
 
-    select * from {{ ref('stg_ml__customer_segments') }}
+    select * from {{ ref('customer_segments') }}
 
 ),
 

@@ -1,3 +1,5 @@
+-- The registry is written by the customer_segments Python model: read it after that model ran.
+-- depends_on: {{ ref('customer_segments') }}
 with
 
 source as (

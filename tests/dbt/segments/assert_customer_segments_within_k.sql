@@ -3,7 +3,7 @@ select
     segments.customer_unique_id,
     segments.segment_id,
     runs.k
-from {{ ref('stg_ml__customer_segments') }} as segments
+from {{ ref('customer_segments') }} as segments
 left join {{ ref('stg_ml__segment_model_runs') }} as runs
     on segments.run_id = runs.run_id
 where runs.k is null or segments.segment_id not between 1 and runs.k

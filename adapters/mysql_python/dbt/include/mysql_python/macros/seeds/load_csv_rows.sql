@@ -11,14 +11,9 @@
     + 3 per row. The first batch size is the one that fills half the budget with average rows; a batch whose
     bound exceeds the budget, min(max_allowed_packet / 2, var('seed_max_statement_bytes', 8 MiB)), is split
     in two until it fits, so no statement can ever exceed the packet limit. Rows are inserted in file order.
-
-    `--vars '{fast_seed_loading: false}'` switches back to dbt's stock loader (benchmarks/seed_load.py).
 -#}
 
 {% macro mysql__load_csv_rows(model, agate_table) -%}
-    {%- if not var('fast_seed_loading', true) -%}
-        {{ return(default__load_csv_rows(model, agate_table)) }}
-    {%- endif -%}
     {{ return(fast_load_csv_rows(model, agate_table)) }}
 {%- endmacro %}
 

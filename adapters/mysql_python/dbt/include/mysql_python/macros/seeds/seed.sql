@@ -7,11 +7,11 @@
     live inside the project. Everything else is dbt 1.7's default seed materialization.
 -#}
 
-{% materialization seed, adapter='mysql' %}
+{% materialization seed, adapter='mysql_python' %}
     {{ return(seed_materialization()) }}
 {% endmaterialization %}
 
-{% materialization seed, adapter='mariadb' %}
+{% materialization seed, adapter='mariadb_python' %}
     {{ return(seed_materialization()) }}
 {% endmaterialization %}
 

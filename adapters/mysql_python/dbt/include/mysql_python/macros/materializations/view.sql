@@ -5,11 +5,11 @@
     MySQL keeps no comments on views: persist_docs does nothing for them.
 -#}
 
-{% materialization view, adapter='mysql' %}
+{% materialization view, adapter='mysql_python' %}
     {{ return(atomic_view_materialization()) }}
 {% endmaterialization %}
 
-{% materialization view, adapter='mariadb' %}
+{% materialization view, adapter='mariadb_python' %}
     {{ return(atomic_view_materialization()) }}
 {% endmaterialization %}
 
@@ -33,7 +33,7 @@
         {{ get_create_view_as_sql(intermediate_relation if replaces_table else target_relation, sql) }}
     {%- endcall -%}
     {%- if replaces_table -%}
-        {%- do swap_relations(intermediate_relation, target_relation, existing_relation, backup_relation) -%}
+        {%- do adapter.swap_relations(intermediate_relation, target_relation, existing_relation, backup_relation) -%}
     {%- endif -%}
 
     {%- set should_revoke = should_revoke(existing_relation, full_refresh_mode=True) -%}

@@ -32,7 +32,7 @@
             {%- do expressions.append("'' as " ~ col_name) -%}
         {%- else -%}
             {%- do expressions.append(
-                'cast(null as ' ~ olist_segments.contract_cast_type(col['data_type']) ~ ') as ' ~ col_name
+                'cast(null as ' ~ contract_cast_type(col['data_type']) ~ ') as ' ~ col_name
             ) -%}
         {%- endif -%}
     {%- endfor -%}
