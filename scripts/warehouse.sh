@@ -38,7 +38,7 @@ data="$PWD/.warehouse"
 mkdir -p "$data"
 if [ ! -d "$data/db/mysql" ]; then
   echo "warehouse: initialising a throwaway MariaDB in $data"
-  mariadb-install-db --user="$(id -un)" --datadir="$data/db" --auth-root-authentication-method=normal \
+  mariadb-install-db --no-defaults --user="$(id -un)" --datadir="$data/db" --auth-root-authentication-method=normal \
     --skip-test-db >"$data/install.log" 2>&1 || { cat "$data/install.log" >&2; exit 1; }
 fi
 echo "warehouse: starting MariaDB on 127.0.0.1:$port (data in $data, log in $data/server.log)"
