@@ -6,10 +6,10 @@ BIN := $(VENV)/bin
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup warehouse run segment report test test-fast lint docs lineage bench reliability sample clean
+.PHONY: help setup warehouse warehouse-stop run segment report test test-fast lint docs lineage bench reliability sample clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 $(BIN)/olist-segments: pyproject.toml requirements.lock adapters/mysql_python/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -24,8 +24,11 @@ profiles.yml:
 
 setup: $(BIN)/olist-segments profiles.yml warehouse  ## virtualenv + dbt profile + reachable warehouse
 
-warehouse:  ## make sure a MySQL/MariaDB answers (starts a local one under .warehouse/ if needed)
+warehouse:  ## make sure a MySQL/MariaDB answers (starts our own under .warehouse/ if needed)
 	@bash scripts/warehouse.sh
+
+warehouse-stop:  ## stop our own MariaDB (data kept; rm -rf .warehouse afterwards removes it)
+	@bash scripts/warehouse.sh stop
 
 run: setup  ## the whole chain: seed → customer_features → segments → downstream marts → snapshot
 	$(BIN)/olist-segments run
