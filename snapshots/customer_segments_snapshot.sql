@@ -28,6 +28,6 @@
         segment_name,
         run_id,
         scored_at
-    from {{ ref('stg_ml__customer_segments') }}
+    from {{ ref('customer_segments') }}
 
 {% endsnapshot %}
