@@ -11,12 +11,12 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
-$(BIN)/olist-segments: pyproject.toml requirements.lock adapters/mysql_python/pyproject.toml
+$(BIN)/olist-segments: pyproject.toml requirements.lock adapters/mysql_python/pyproject.toml harness/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e adapters/mysql_python -e .
+	$(BIN)/pip install --quiet --no-deps -e adapters/mysql_python -e . -e harness
 	@touch $@
 
 profiles.yml:
@@ -40,8 +40,8 @@ report: setup  ## plots + HTML report of the latest segments (reports/)
 	$(BIN)/olist-segments report
 
 lint: $(BIN)/olist-segments  ## ruff + sqlfluff
-	$(BIN)/ruff check scripts adapters tests benchmarks
-	$(BIN)/ruff format --check scripts adapters tests benchmarks
+	$(BIN)/ruff check scripts adapters harness tests benchmarks
+	$(BIN)/ruff format --check scripts adapters harness tests benchmarks
 	$(BIN)/sqlfluff lint models macros snapshots tests/dbt
 
 test: setup lint  ## lint, then the pytest suite on the real database (both adapter types)
@@ -60,10 +60,10 @@ bench: setup  ## benchmarks → benchmarks/RESULTS.md (needs ../shared/olist or 
 	$(BIN)/python benchmarks/run.py
 
 reliability: setup  ## fault-injection scenarios → docs/reliability.md
-	$(BIN)/olist-segments reliability --out docs/reliability.md
+	$(BIN)/olist-harness reliability --out docs/reliability.md
 
 sample: $(BIN)/olist-segments  ## regenerate the bundled synthetic sample (deterministic)
-	$(BIN)/olist-segments generate-sample seeds/olist_sample
+	$(BIN)/olist-harness generate-sample seeds/olist_sample
 
 clean:  ## remove build artefacts (not the warehouse)
 	rm -rf target logs reports .pytest_cache

@@ -428,7 +428,7 @@ def section_scale(args: argparse.Namespace, host: str) -> Section:
     command = (
         f"`.venv/bin/python benchmarks/scale.py --sizes {args.scale_sizes} --repeats {args.scale_repeats}`:"
         " per N,"
-        " `olist-segments synth-features --customers N --schema-base bench_scale` then"
+        " `olist-harness synth-features --customers N --schema-base bench_scale` then"
         " `DBT_SCHEMA=bench_scale olist-segments segment --out <tmp>`"
     )
     parts = [

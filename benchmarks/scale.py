@@ -1,6 +1,6 @@
 """Scale: synth-features N customers, then `olist-segments segment` on them; wall time per phase and peak RSS.
 
-For every N: `olist-segments synth-features --customers N` into a throwaway base schema, then
+For every N: `olist-harness synth-features --customers N` into a throwaway base schema, then
 `olist-segments segment --out <tmp>` (KMeans, publish and report: the user's command) as a subprocess whose
 peak resident memory is taken from the kernel (wait4's ru_maxrss) and cross-checked by polling psutil. The
 phase times are the segment step's own (segment_model_runs.metrics.timings_s of the run).

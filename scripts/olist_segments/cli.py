@@ -18,9 +18,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "show the settings in use, the server and the connector implementation"),
     "grants": ("grants", "create or print least-privilege pipeline and BI users for the project's schemas"),
     "lineage": ("lineage", "write the Mermaid lineage diagram (from dbt's manifest) into README.md"),
-    "generate-sample": ("sample", "write the deterministic synthetic Olist-shaped sample CSVs into a folder"),
-    "synth-features": ("synth", "generate a synthetic customer_features table of N customers"),
-    "reliability": ("reliability", "run the fault-injection scenarios and write docs/reliability.md"),
 }
 
 

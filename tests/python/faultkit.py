@@ -1,5 +1,5 @@
 """Test-only helpers for the fault-injection tests. The scenarios, the published-state checksums, the BI
-reader thread and the throwaway server live in olist_segments.reliability (`olist-segments reliability`
+reader thread and the throwaway server live in olist_harness.reliability (`olist-harness reliability`
 runs them too)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import new_base_schema
 
-from olist_segments import reliability
+from conftest import new_base_schema
+from olist_harness import reliability
 from olist_segments.settings import Warehouse
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from olist_segments import db, settings, synth
+from olist_harness import synth
+from olist_segments import db, settings
 from olist_segments.settings import Warehouse
 
 AS_OF = date(2018, 10, 18)

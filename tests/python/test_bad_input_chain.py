@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT
 from faultkit import explain, fresh_base
-
-from olist_segments import db, reliability, settings
-from olist_segments.reliability import CHAIN_TABLES, BadInput, State
+from olist_harness import reliability
+from olist_harness.reliability import CHAIN_TABLES, BadInput, State
+from olist_segments import db, settings
 
 
 @dataclass(frozen=True)

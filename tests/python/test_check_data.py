@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REAL_DATA, ROOT, requires_real_data
 
+from conftest import REAL_DATA, ROOT, requires_real_data
 from olist_segments import checks, cli
 
 SAMPLE = ROOT / "seeds" / "olist_sample"

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import ROOT, drop_base_schema, new_base_schema, run_dbt
 
+from conftest import ROOT, drop_base_schema, new_base_schema, run_dbt
 from olist_segments import db, settings
 
 SAMPLE = ROOT / "seeds" / "olist_sample"

@@ -15,10 +15,11 @@ import uuid
 from collections import Counter
 
 import pytest
-from conftest import ROOT, query, run_dbt
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from olist_segments import db, settings, synth
+from conftest import ROOT, query, run_dbt
+from olist_harness import synth
+from olist_segments import db, settings
 
 # The downstream selection plus the reference seed it joins (in the pipeline, the upstream build loads it).
 FIRST_BUILD = ("build", "--select", "segment_definitions", "source:ml+")

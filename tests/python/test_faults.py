@@ -1,8 +1,8 @@
 """Faults during the segmentation step and the pipeline, on the real server: the process killed with SIGKILL
 mid-write, its connections killed from another session, the server restarted and killed (a throwaway MariaDB
 of our own), two runs at once. Throughout, a BI reader polls customer_segments: it must never fail and never
-see anything but the segments before or after. The scenarios are olist_segments.reliability's, which
-`olist-segments reliability` also runs to write docs/reliability.md."""
+see anything but the segments before or after. The scenarios are olist_harness.reliability's, which
+`olist-harness reliability` also runs to write docs/reliability.md."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from conftest import new_base_schema
 from faultkit import explain, fresh_base, throwaway_server
-
-from olist_segments import db, pipeline, reliability, settings
-from olist_segments.reliability import SEGMENTS, Outcome, Reader, State
+from olist_harness import reliability
+from olist_harness.reliability import SEGMENTS, Outcome, Reader, State
+from olist_segments import db, pipeline, settings
 
 CUSTOMERS = reliability.CUSTOMERS  # loading them in 5,000-row chunks leaves time to strike mid-write
 Base = tuple[settings.Warehouse, Path]

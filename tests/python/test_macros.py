@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, run_dbt
 
+from conftest import ROOT, run_dbt
 from olist_segments import db, settings
 
 TARGETS = ["mariadb", "mysql"]

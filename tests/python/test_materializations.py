@@ -18,8 +18,8 @@ from typing import Any
 
 import mysql.connector
 import pytest
-from conftest import ROOT, run_dbt
 
+from conftest import ROOT, run_dbt
 from olist_segments import db, settings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "atomic_project"

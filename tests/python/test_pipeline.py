@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, query
 
+from conftest import ROOT, query
 from olist_segments import cli, db, lineage, pipeline, settings
 
 

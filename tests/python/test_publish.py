@@ -11,10 +11,10 @@ from datetime import datetime
 import mysql.connector
 import numpy as np
 import pytest
-import segfixtures as sf
-
-from olist_segments import db, publish, segment
 from olist_segments.publish import PublishError, SegmentWriter
+
+import segfixtures as sf
+from olist_segments import db, publish, segment
 from olist_segments.settings import Warehouse
 
 FAST = segment.SegmentOptions(k=4, n_init=2)

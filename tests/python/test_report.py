@@ -8,9 +8,9 @@ from html import escape
 from pathlib import Path
 
 import pytest
-import segfixtures as sf
 from PIL import Image
 
+import segfixtures as sf
 from olist_segments import report, segment
 from olist_segments.settings import Warehouse
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REAL_DATA, ROOT, run_dbt
 
-from olist_segments import cli, db, sample, settings
+from conftest import REAL_DATA, ROOT, run_dbt
+from olist_harness import sample
+from olist_segments import cli, db, settings
 
 COMMITTED = ROOT / "seeds" / "olist_sample"
 # the Kaggle headers, spelling mistakes included (product_name_lenght)
@@ -99,7 +100,7 @@ def test_same_bytes_every_run_and_committed_sample_is_current(generated: Path, t
 
 
 def generate_sample(*argv: str) -> int:
-    """`olist-segments generate-sample ARGV` (the parser alone: cli.main would import every subcommand)."""
+    """`olist-harness generate-sample ARGV` (the parser alone: cli.main would import every subcommand)."""
     module, help_text = cli.COMMANDS["generate-sample"]
     assert module == "sample" and help_text
     parser = argparse.ArgumentParser()

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import segfixtures as sf
+from olist_segments.publish import PublishError
 
+import segfixtures as sf
 from olist_segments import db, publish, segment
 from olist_segments.features import GateError, SegmentError
-from olist_segments.publish import PublishError
 from olist_segments.settings import Warehouse
 
 FAST = segment.SegmentOptions(k=4, n_init=2)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import new_base_schema
 
+from conftest import new_base_schema
 from olist_segments import db, settings
 
 

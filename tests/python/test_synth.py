@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, drop_base_schema, new_base_schema
 
-from olist_segments import cli, db, settings, synth
+from conftest import ROOT, drop_base_schema, new_base_schema
+from olist_harness import synth
+from olist_segments import cli, db, settings
 
 N = 20_000
 Made = tuple[settings.Warehouse, synth.SynthResult]

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import ROOT, new_base_schema, query
 
-from olist_segments import db, reliability, settings
+from conftest import ROOT, new_base_schema, query
+from olist_harness import reliability
+from olist_segments import db, settings
 
 SCRIPT = ROOT / "scripts" / "warehouse.sh"
 OLIST_SEGMENTS = str(Path(sys.executable).with_name("olist-segments"))

@@ -1,4 +1,4 @@
-"""`olist-segments reliability`: inject faults into real runs and write docs/reliability.md.
+"""`olist-harness reliability`: inject faults into real runs and write docs/reliability.md.
 
 Three groups of scenarios, each in base schemas of its own (random names, dropped at the end):
 
@@ -48,8 +48,10 @@ from typing import Any
 import mysql.connector
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from . import db, pipeline, publish, settings, synth
-from .settings import PROJECT_ROOT, Warehouse
+from olist_segments import db, pipeline, settings
+from olist_segments.settings import PROJECT_ROOT, Warehouse
+
+from . import synth
 
 log = logging.getLogger(__name__)
 
@@ -1241,7 +1243,7 @@ def main(args: argparse.Namespace) -> int:
         for group in args.only or ["chain", "segment", "server"]:
             base = replace(wh, schema=f"rel_{group}_{tag}")
             outcomes += run_group(group, base, Path(tmp), Path(tmp) / "logs", args.customers)
-    command = "olist-segments reliability" + "".join(f" --only {g}" for g in args.only or [])
+    command = "olist-harness reliability" + "".join(f" --only {g}" for g in args.only or [])
     command += f" --customers {args.customers}" if args.customers != CUSTOMERS else ""
     server_name = f"{wh.adapter} {server}"
     text = render(

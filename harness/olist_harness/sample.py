@@ -1,4 +1,4 @@
-"""`olist-segments generate-sample DIR`: the bundled synthetic, Olist-shaped sample (seeds/olist_sample).
+"""`olist-harness generate-sample DIR`: the bundled synthetic, Olist-shaped sample (seeds/olist_sample).
 
 Writes the eight Kaggle CSVs the models read (not geolocation) under their original names, headers and file
 conventions, with made-up values shaped like the real data and every quirk of it: repeat buyers with one

@@ -1,4 +1,4 @@
-"""`olist-segments synth-features --customers N`: a synthetic customer_features mart of N customers, for scale
+"""`olist-harness synth-features --customers N`: a synthetic customer_features mart of N customers, for scale
 tests of the segmentation step (benchmarks/scale.py) on data far larger than Olist's ~95k customers.
 
 The rows are made IN the warehouse by set-based INSERT … SELECT, a batch of row numbers per statement: every
@@ -28,14 +28,14 @@ from pathlib import Path
 
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from . import db, settings
-from .settings import PROJECT_ROOT, Warehouse
+from olist_segments import db, settings
+from olist_segments.settings import PROJECT_ROOT, Warehouse
 
 log = logging.getLogger(__name__)
 
 TABLE = "customer_features"
 NEW, OLD, NUMBERS = f"{TABLE}__synth_new", f"{TABLE}__synth_old", f"{TABLE}__synth_numbers"
-COMMENT = "synthetic: olist-segments synth-features"
+COMMENT = "synthetic: olist-harness synth-features"
 AS_OF = "2018-09-04"
 DEFINITIONS = "segment_definitions"
 DEFINITIONS_CSV = PROJECT_ROOT / "seeds" / "reference" / "segment_definitions.csv"
@@ -429,7 +429,7 @@ def main(args: argparse.Namespace) -> int:
             wh, args.customers, seed=args.seed, batch=args.batch_size, jobs=args.jobs, force=args.force
         )
     except (SynthError, db.IdentifierError, settings.SettingsError) as exc:
-        print(f"olist-segments synth-features: error: {exc}", file=sys.stderr)
+        print(f"olist-harness synth-features: error: {exc}", file=sys.stderr)
         return 1
     print(f"{result.rows:,} synthetic customers in {result.table} ({result.seconds:.1f} s)")
     return 0
