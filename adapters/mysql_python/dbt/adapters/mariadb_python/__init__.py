@@ -1,6 +1,7 @@
 """dbt adapter type `mariadb_python`: dbt-mysql's `mariadb` adapter with local Python models."""
 
 from dbt.adapters.base import AdapterPlugin
+
 from dbt.adapters.mysql_python.connections import MariaDBPythonCredentials
 from dbt.adapters.mysql_python.impl import MariaDBPythonAdapter
 from dbt.include import mysql_python

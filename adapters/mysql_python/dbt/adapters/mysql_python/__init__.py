@@ -1,6 +1,7 @@
 """dbt adapter type `mysql_python`: dbt-mysql's `mysql` adapter (MySQL 8) with local Python models."""
 
 from dbt.adapters.base import AdapterPlugin
+
 from dbt.include import mysql_python
 
 from .connections import MySQLPythonCredentials

@@ -7,6 +7,7 @@ infile when the server's @@local_infile is on, switching to insert for good at t
 
 from __future__ import annotations
 
+import datetime
 import logging
 import tempfile
 from collections.abc import Sequence
@@ -49,6 +50,9 @@ def column_type(series: pd.Series) -> str:
         return "double"
     if kind == "M":
         return "datetime(6)"
+    first = series.dropna().head(1).tolist()
+    if first and isinstance(first[0], datetime.date) and not isinstance(first[0], datetime.datetime):
+        return "date"
     return "text"
 
 
@@ -61,7 +65,8 @@ def _text(series: pd.Series) -> list[str]:
             raise LoadError(f"column {series.name!r} has infinite values, which MySQL cannot store")
         out = [repr(float(v)) for v in values.tolist()]
     elif kind == "M":
-        out = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist()
+        whole = bool((series.dropna().dt.microsecond == 0).all())
+        out = series.dt.strftime("%Y-%m-%d %H:%M:%S" if whole else "%Y-%m-%d %H:%M:%S.%f").tolist()
     elif kind == "b":
         out = ["1" if v else "0" for v in values.tolist()]
     elif kind in "iu":

@@ -238,20 +238,21 @@ class Session:
         """Call `callback(error)` if the run fails before its table is published (model, load or swap)."""
         self.failure_callbacks.append(callback)
 
-    def fail(self, error: BaseException) -> None:
-        """Tell the callbacks (a failing callback is logged, never hides `error`) and drop staged copies."""
+    def fail(self, error: BaseException, new_table: Table | None = None) -> None:
+        """Tell the callbacks (a failing callback is logged, never hides `error`); drop the new table and the
+        staged copies, which will never be published."""
+        self._drop_reader()  # it may be stopped mid-stream, and it holds metadata locks
         for callback in self.failure_callbacks:
             try:
                 callback(error)
             except Exception as exc:
                 log.warning("a failure callback of the Python model failed: %s", exc)
+        leftovers = [Table(self, self.schema, name + STAGE_SUFFIX) for name in self.staged]
         try:
-            for identifier in self.staged:
-                self.execute(
-                    f"drop table if exists {Table(self, self.schema, identifier + STAGE_SUFFIX).name}"
-                )
-        except Exception as exc:
-            log.warning("could not drop the staged tables %s: %s", self.staged, exc)
+            for table in [*([new_table] if new_table else []), *leftovers]:
+                self.execute(f"drop table if exists {table.name}")
+        except Exception as exc:  # the connection may be what failed: the next run drops them
+            log.warning("could not drop the new tables of the failed run: %s", exc)
         self.close()
 
     def close(self) -> None:
@@ -301,7 +302,7 @@ class LocalJobHelper(PythonJobHelper):
                 session.end_snapshot()
             except BaseException as exc:
                 if session is not None:
-                    session.fail(exc)
+                    session.fail(exc, Table(session, target["schema"], target["identifier"]))
                 raise DbtRuntimeError(
                     f"Python model {self.model['alias']} failed:\n{_traceback(exc)}"
                 ) from exc

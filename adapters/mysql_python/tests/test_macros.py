@@ -1,8 +1,8 @@
-"""The project's MySQL/MariaDB macros on the real server, for both dbt adapter types.
+"""The adapter's macros on the real server, for both adapter types.
 
-The cross-database macros are proven by the singular dbt tests in tests/dbt/cross_db (each returns rows when a
-macro gives a wrong answer); here they run on both targets. The fast seed loader must load a CSV full of
-awkward values exactly as Python's csv module reads it, the same as dbt's stock loader, in several statements.
+The cross-database macros are proven by the fixture's singular dbt tests in tests/cross_db (each returns rows
+when a macro gives a wrong answer). The fast seed loader must load a CSV full of awkward values exactly as
+Python's csv module reads it, the same as dbt-mysql's stock type does, in several statements.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import csv
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 from datetime import datetime
 from decimal import Decimal
@@ -19,32 +20,25 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, run_dbt
-from olist_segments import db, settings
+from conftest import FIXTURE, TARGETS, query, run_dbt, target_path
 
-TARGETS = ["mariadb", "mysql"]
-CROSS_DB_TESTS = sorted(p.stem for p in (ROOT / "tests" / "dbt" / "cross_db").glob("*.sql"))
-FIXTURE = Path(__file__).parent / "fixtures" / "atomic_project"
+CROSS_DB_TESTS = sorted(p.stem for p in (FIXTURE / "tests" / "cross_db").glob("*.sql"))
 TRICKY_HEADER = ["id", "zip", "txt", "ts", "amount", "city"]  # typed in the fixture's dbt_project.yml
 
 
-def target_dir(wh: settings.Warehouse) -> Path:
-    return ROOT / "target" / f"pytest_{wh.schema}"
-
-
 @pytest.mark.parametrize("target", TARGETS)
-def test_cross_db_singular_tests_pass(scratch: settings.Warehouse, target: str) -> None:
-    run_dbt("test", "--select", "path:tests/dbt/cross_db", schema=scratch.schema, target=target)
-    results = json.loads((target_dir(scratch) / "run_results.json").read_text())["results"]
+def test_cross_db_singular_tests_pass(schema: str, target: str) -> None:
+    run_dbt("test", "--select", "path:tests/cross_db", schema=schema, target=target)
+    results = json.loads((target_path(schema) / "run_results.json").read_text())["results"]
     statuses = {r["unique_id"].split(".")[2]: r["status"] for r in results}
     assert statuses == dict.fromkeys(CROSS_DB_TESTS, "pass")
     assert len(CROSS_DB_TESTS) >= 13
 
 
-def test_root_project_concat_wins_dispatch(scratch: settings.Warehouse) -> None:
+def test_adapter_concat_wins_dispatch(schema: str) -> None:
     """dbt-core's default__concat would render `'a' || 'b'` (logical OR in MySQL): ours must be used."""
-    run_dbt("compile", "--select", "assert_cross_db_concat", schema=scratch.schema, target="mariadb")
-    compiled = next(target_dir(scratch).rglob("compiled/**/assert_cross_db_concat.sql")).read_text()
+    run_dbt("compile", "--select", "assert_cross_db_concat", schema=schema)
+    compiled = next(target_path(schema).rglob("compiled/**/assert_cross_db_concat.sql")).read_text()
     sql = "\n".join(line for line in compiled.splitlines() if not line.lstrip().startswith("--"))
     assert "concat('a', 'b')" in sql
     assert "||" not in sql
@@ -90,33 +84,19 @@ def expected_value(column: str, raw: str) -> Any:
     return converters.get(column, str)(raw)
 
 
-def seed_tricky(wh: settings.Warehouse, target: str, folder: Path, *vars_args: str) -> str:
+def seed_tricky(schema: str, target: str, folder: Path, *vars_args: str) -> str:
     proc = run_dbt(
-        "seed",
-        "--full-refresh",
-        "--project-dir",
-        str(FIXTURE),
-        *vars_args,
-        schema=wh.schema,
-        target=target,
-        env={"ATOMIC_FIXTURE_SEEDS": str(folder)},
+        "seed", "--full-refresh", *vars_args, schema=schema, target=target, env={"FIXTURE_SEEDS": str(folder)}
     )
     return proc.stdout
 
 
-def loaded(wh: settings.Warehouse) -> list[tuple[Any, ...]]:
-    conn = db.connect(wh)
-    cur = conn.cursor()
-    cur.execute(f"SELECT {', '.join(TRICKY_HEADER)} FROM {db.qualified(wh.schema, 'tricky')} ORDER BY id")
-    rows = list(cur.fetchall())
-    conn.close()
-    return rows
+def loaded(schema: str) -> list[tuple[Any, ...]]:
+    return query(f"SELECT {', '.join(TRICKY_HEADER)} FROM `{schema}`.`tricky` ORDER BY id")
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_fast_seed_loader_round_trips_tricky_values(
-    scratch: settings.Warehouse, target: str, tmp_path: Path
-) -> None:
+def test_fast_seed_loader_round_trips_tricky_values(schema: str, target: str, tmp_path: Path) -> None:
     path = tmp_path / "tricky.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([TRICKY_HEADER, *tricky_rows()])
@@ -128,34 +108,34 @@ def test_fast_seed_loader_round_trips_tricky_values(
     ]
 
     # A 3 KB statement budget: many INSERTs, and the batch with the long rows is split.
-    seed_tricky(scratch, target, tmp_path, "--vars", "{seed_max_statement_bytes: 3000}")
-    log = (target_dir(scratch) / "dbt.log").read_text()
+    seed_tricky(schema, target, tmp_path, "--vars", "{seed_max_statement_bytes: 3000}")
+    log = (target_path(schema) / "dbt.log").read_text()
     statements, batch_rows = map(int, re.findall(r"80 rows in (\d+) statements of <= (\d+) rows", log)[-1])
     assert statements > -(-80 // batch_rows) > 1
-    fast = loaded(scratch)
+    fast = loaded(schema)
     assert fast == expected
-
-    seed_tricky(scratch, target, tmp_path, "--vars", "{fast_seed_loading: false}")
-    assert loaded(scratch) == fast  # dbt's stock loader agrees
     # dbt 1.7 writes a seed's SQL to target/run/<original path>: for an absolute seed path that would be the
     # CSV itself. Our seed materialization must leave the data file alone.
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
 
+    # dbt-mysql's stock type agrees (given a folder inside the project: it would overwrite an absolute one).
+    inside = target_path(schema) / "stock_seeds"
+    inside.mkdir(parents=True)
+    shutil.copy(path, inside)
+    seed_tricky(schema, "stock_mariadb", inside.relative_to(FIXTURE))
+    assert loaded(schema) == fast
 
-def test_a_row_larger_than_the_statement_budget_is_a_clear_error(
-    scratch: settings.Warehouse, tmp_path: Path
-) -> None:
+
+def test_a_row_larger_than_the_statement_budget_is_a_clear_error(schema: str, tmp_path: Path) -> None:
     path = tmp_path / "tricky.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([TRICKY_HEADER, ["1", "00001", "x" * 5000, "", "", ""]])
     proc: subprocess.CompletedProcess[str] = run_dbt(
         "seed",
-        "--project-dir",
-        str(FIXTURE),
         "--vars",
         "{seed_max_statement_bytes: 4096}",
-        schema=scratch.schema,
-        env={"ATOMIC_FIXTURE_SEEDS": str(tmp_path)},
+        schema=schema,
+        env={"FIXTURE_SEEDS": str(tmp_path)},
         check=False,
     )
     assert proc.returncode != 0

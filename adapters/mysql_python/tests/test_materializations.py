@@ -1,57 +1,31 @@
-"""The project's table/view materializations on the real server, for both dbt adapter types.
+"""The adapter's table/view materializations on the real server, for both adapter types.
 
-A tiny fixture project (fixtures/atomic_project) uses the real macros: readers never see a rebuilt table
-missing, comments and indexes reach information_schema, and contract-enforced tables build (or fail safely).
+On the fixture project: readers never see a rebuilt table missing (dbt-mysql's stock type does), comments and
+indexes reach information_schema, and contract-enforced tables build (or fail safely).
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import mysql.connector
 import pytest
 
-from conftest import ROOT, run_dbt
-from olist_segments import db, settings
+from conftest import TARGETS, connect, query, run_dbt, tables, target_path
 
-FIXTURE = Path(__file__).parent / "fixtures" / "atomic_project"
-TARGETS = ["mariadb", "mysql"]
 N_NUMBERS = 1000  # rows of the fixture's `numbers` model
 REBUILDS = 10
 
 
-def fixture_dbt(
-    *args: str, wh: settings.Warehouse, target: str, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    return run_dbt(*args, "--project-dir", str(FIXTURE), schema=wh.schema, target=target, check=check)
-
-
-def query(wh: settings.Warehouse, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = db.connect(wh)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql, params)
-        return list(cur.fetchall())
-    finally:
-        conn.close()
-
-
-def tables(wh: settings.Warehouse) -> set[str]:
-    rows = query(wh, "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (wh.schema,))
-    return {name for (name,) in rows}
-
-
-def manifest_node(wh: settings.Warehouse, name: str) -> dict[str, Any]:
-    manifest = json.loads((ROOT / "target" / f"pytest_{wh.schema}" / "manifest.json").read_text())
-    return manifest["nodes"][f"model.olist_segments.{name}"]
+def manifest_node(schema: str, name: str) -> dict[str, Any]:
+    manifest = json.loads((target_path(schema) / "manifest.json").read_text())
+    return manifest["nodes"][f"model.adapter_fixture.{name}"]
 
 
 @dataclass
@@ -61,14 +35,14 @@ class ReadLog:
 
 
 @contextmanager
-def polling_reader(wh: settings.Warehouse, table: str) -> Iterator[ReadLog]:
+def polling_reader(schema: str, table: str) -> Iterator[ReadLog]:
     """A BI-like reader: `select count(*)` in a tight loop (autocommit) until the block ends."""
     log = ReadLog()
     stop = threading.Event()
-    sql = f"SELECT COUNT(*) FROM {db.qualified(wh.schema, table)}"
+    sql = f"SELECT COUNT(*) FROM `{schema}`.`{table}`"
 
     def poll() -> None:
-        conn = db.connect(wh)
+        conn = connect()
         cur = conn.cursor()
         while not stop.is_set():
             try:
@@ -87,13 +61,11 @@ def polling_reader(wh: settings.Warehouse, table: str) -> Iterator[ReadLog]:
         thread.join(timeout=30)
 
 
-def rebuild_while_reading(
-    wh: settings.Warehouse, target: str, *vars_args: str, stop_on_error: bool
-) -> ReadLog:
-    fixture_dbt("run", "--select", "numbers", *vars_args, wh=wh, target=target)
-    with polling_reader(wh, "numbers") as log:
+def rebuild_while_reading(schema: str, target: str, model: str, *, stop_on_error: bool) -> ReadLog:
+    run_dbt("run", "--select", model, schema=schema, target=target)
+    with polling_reader(schema, model) as log:
         for _ in range(REBUILDS):
-            fixture_dbt("run", "--select", "numbers", *vars_args, wh=wh, target=target)
+            run_dbt("run", "--select", model, schema=schema, target=target)
             if stop_on_error and log.errors:
                 break
     return log
@@ -101,45 +73,46 @@ def rebuild_while_reading(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("target", TARGETS)
-def test_rebuilds_never_interrupt_readers(scratch: settings.Warehouse, target: str) -> None:
-    log = rebuild_while_reading(scratch, target, stop_on_error=False)
+def test_rebuilds_never_interrupt_readers(schema: str, target: str) -> None:
+    log = rebuild_while_reading(schema, target, "numbers", stop_on_error=False)
     assert log.errors == []
     assert set(log.counts) == {N_NUMBERS}
     assert sum(log.counts.values()) > 10 * REBUILDS, "the reader hardly ran: the test proves nothing"
-    assert tables(scratch) == {"numbers"}, "a __dbt_tmp or __dbt_backup table was left behind"
+    assert tables(schema) == {"numbers"}, "a __dbt_tmp or __dbt_backup table was left behind"
 
 
 @pytest.mark.slow
-def test_stock_materialization_has_a_gap(scratch: settings.Warehouse) -> None:
-    """The same reader against dbt's stock materialization + dbt-mysql's drop-then-rename: queries fail."""
-    log = rebuild_while_reading(scratch, "mariadb", "--vars", "{atomic_swaps: false}", stop_on_error=True)
+def test_stock_type_has_a_gap(schema: str) -> None:
+    """The same reader against dbt-mysql's own type (dbt's table materialization, its drop-then-rename)."""
+    run_dbt("run", "--select", "numbers", schema=schema)  # stock dbt-mysql cannot build its contract
+    log = rebuild_while_reading(schema, "stock_mariadb", "numbers_by_bucket", stop_on_error=True)
     assert log.errors, f"no failed read in {REBUILDS} stock rebuilds ({sum(log.counts.values())} reads)"
     assert all("doesn't exist" in error for error in log.errors), log.errors[:3]
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_comments_and_indexes_reach_information_schema(scratch: settings.Warehouse, target: str) -> None:
-    fixture_dbt("run", wh=scratch, target=target)
-    fixture_dbt("run", wh=scratch, target=target)  # a rebuild replaces everything, once
+def test_comments_and_indexes_reach_information_schema(schema: str, target: str) -> None:
+    run_dbt("run", "--select", "path:models/sql", schema=schema, target=target)
+    run_dbt(
+        "run", "--select", "path:models/sql", schema=schema, target=target
+    )  # a rebuild replaces everything, once
 
     table_comments = dict(
         query(
-            scratch,
             "SELECT table_name, table_comment FROM information_schema.tables WHERE table_schema = %s",
-            (scratch.schema,),
+            (schema,),
         )
     )
     column_comments = {
         (t, c): comment
         for t, c, comment in query(
-            scratch,
             "SELECT table_name, column_name, column_comment FROM information_schema.columns "
             "WHERE table_schema = %s",
-            (scratch.schema,),
+            (schema,),
         )
     }
     for name in ("numbers", "numbers_by_bucket"):
-        node = manifest_node(scratch, name)
+        node = manifest_node(schema, name)
         assert table_comments[name] == node["description"][:2048]
         for column, info in node["columns"].items():
             assert column_comments[(name, column)] == info["description"][:1024]
@@ -151,10 +124,9 @@ def test_comments_and_indexes_reach_information_schema(scratch: settings.Warehou
     assert table_comments["small_numbers"] == "VIEW"  # MySQL keeps no comments on views
 
     indexes = query(
-        scratch,
         "SELECT table_name, index_name, non_unique, column_name, sub_part FROM information_schema.statistics "
         "WHERE table_schema = %s ORDER BY table_name, index_name, seq_in_index",
-        (scratch.schema,),
+        (schema,),
     )
     assert indexes == [
         ("numbers", "ix_bucket__created_at", 1, "bucket", None),
@@ -167,55 +139,46 @@ def test_comments_and_indexes_reach_information_schema(scratch: settings.Warehou
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_a_model_can_change_between_table_and_view(scratch: settings.Warehouse, target: str) -> None:
+def test_a_model_can_change_between_table_and_view(schema: str, target: str) -> None:
     """A table where a view model goes (and the reverse) is replaced by the same one-statement swap."""
-    conn = db.connect(scratch)
-    cur = conn.cursor()
-    cur.execute(f"CREATE TABLE {db.qualified(scratch.schema, 'small_numbers')} (x int)")
-    cur.execute(f"CREATE VIEW {db.qualified(scratch.schema, 'numbers_by_bucket')} AS SELECT 1 AS x")
-    conn.close()
-    fixture_dbt("run", wh=scratch, target=target)
+    query(f"CREATE TABLE `{schema}`.`small_numbers` (x int)")
+    query(f"CREATE VIEW `{schema}`.`numbers_by_bucket` AS SELECT 1 AS x")
+    run_dbt("run", "--select", "path:models/sql", schema=schema, target=target)
     kinds = query(
-        scratch,
         "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = %s ORDER BY 1",
-        (scratch.schema,),
+        (schema,),
     )
     assert kinds == [
         ("numbers", "BASE TABLE"),
         ("numbers_by_bucket", "BASE TABLE"),
         ("small_numbers", "VIEW"),
     ]
-    assert query(scratch, f"SELECT COUNT(*) FROM {db.qualified(scratch.schema, 'small_numbers')}") == [(10,)]
+    assert query(f"SELECT COUNT(*) FROM `{schema}`.`small_numbers`") == [(10,)]
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_comments_change_nothing_else(scratch: settings.Warehouse, target: str) -> None:
+def test_comments_change_nothing_else(schema: str, target: str) -> None:
     """Each commented column keeps its exact definition: compare with a plain CREATE TABLE ... SELECT."""
-    fixture_dbt("run", "--select", "+numbers_by_bucket", wh=scratch, target=target)
-    compiled = next(
-        (ROOT / "target" / f"pytest_{scratch.schema}" / "compiled").rglob("numbers_by_bucket.sql")
-    )
-    conn = db.connect(scratch)
-    conn.cursor().execute(f"CREATE TABLE {db.qualified(scratch.schema, 'plain')} AS {compiled.read_text()}")
-    conn.close()
+    run_dbt("run", "--select", "+numbers_by_bucket", schema=schema, target=target)
+    compiled = next((target_path(schema) / "compiled").rglob("numbers_by_bucket.sql"))
+    query(f"CREATE TABLE `{schema}`.`plain` AS {compiled.read_text()}")
     definition = (
         "SELECT column_name, column_type, is_nullable, column_default, extra, character_set_name, "
         "collation_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
         "ORDER BY ordinal_position"
     )
-    built = query(scratch, definition, (scratch.schema, "numbers_by_bucket"))
-    assert built == query(scratch, definition, (scratch.schema, "plain"))
+    built = query(definition, (schema, "numbers_by_bucket"))
+    assert built == query(definition, (schema, "plain"))
     assert any(default is not None for *_, default, _, _, _ in built), "no column with a default: weak test"
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_contract_tables_build_and_fail_safely(scratch: settings.Warehouse, target: str) -> None:
-    fixture_dbt("run", "--select", "numbers", wh=scratch, target=target)
+def test_contract_tables_build_and_fail_safely(schema: str, target: str) -> None:
+    run_dbt("run", "--select", "numbers", schema=schema, target=target)
     columns = query(
-        scratch,
         "SELECT column_name, column_type, is_nullable, column_key FROM information_schema.columns "
         "WHERE table_schema = %s AND table_name = 'numbers' ORDER BY ordinal_position",
-        (scratch.schema,),
+        (schema,),
     )
     declared = [
         (name, col_type.split("(")[0] if name == "n" else col_type, nullable, key)
@@ -231,24 +194,27 @@ def test_contract_tables_build_and_fail_safely(scratch: settings.Warehouse, targ
 
     # The check constraint is still enforced after persist_docs restated the column to comment it (MariaDB
     # drops a column-level CHECK that MODIFY COLUMN leaves out).
-    conn = db.connect(scratch)
     with pytest.raises(mysql.connector.Error) as violation:
-        conn.cursor().execute(
-            f"INSERT INTO {db.qualified(scratch.schema, 'numbers')} (n, bucket, amount) VALUES (0, 'b0', -1)"
-        )
-    conn.close()
+        query(f"INSERT INTO `{schema}`.`numbers` (n, bucket, amount) VALUES (0, 'b0', -1)")
     assert violation.value.errno in (3819, 4025)  # MySQL / MariaDB: check constraint violated
 
     # A type that contradicts the contract: refused before any DDL.
-    wrong = fixture_dbt(
-        "run", "--select", "numbers", "--vars", "{wrong_type: true}", wh=scratch, target=target, check=False
+    wrong = run_dbt(
+        "run",
+        "--select",
+        "numbers",
+        "--vars",
+        "{wrong_type: true}",
+        schema=schema,
+        target=target,
+        check=False,
     )
     assert wrong.returncode != 0 and "enforced contract that failed" in wrong.stdout
     assert "| n           | string          | integer       |" in wrong.stdout
     # A NULL primary key: the server refuses the new table; the published one stays as it was.
-    null_key = fixture_dbt(
-        "run", "--select", "numbers", "--vars", "{null_key: true}", wh=scratch, target=target, check=False
+    null_key = run_dbt(
+        "run", "--select", "numbers", "--vars", "{null_key: true}", schema=schema, target=target, check=False
     )
     assert null_key.returncode != 0 and "cannot be null" in null_key.stdout
-    assert query(scratch, f"SELECT COUNT(*) FROM {db.qualified(scratch.schema, 'numbers')}") == [(N_NUMBERS,)]
-    assert tables(scratch) == {"numbers"}
+    assert query(f"SELECT COUNT(*) FROM `{schema}`.`numbers`") == [(N_NUMBERS,)]
+    assert tables(schema) == {"numbers"}
