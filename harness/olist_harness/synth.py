@@ -319,7 +319,7 @@ def generate(
     start = time.monotonic()
     conn = db.connect(wh)
     try:
-        _execute(conn, f"create database if not exists {db.quote_ident(marts)} character set utf8mb4")
+        db.create_schema(conn, wh, marts)
         comment = _table_comment(conn, marts, TABLE)
         if comment is not None and not comment.startswith(COMMENT) and not force:
             raise SynthError(
@@ -381,7 +381,7 @@ def seed_definitions(conn: MySQLConnectionAbstract, wh: Warehouse, csv_path: Pat
             for r in csv.DictReader(f)
         ]
     table = db.qualified(raw, DEFINITIONS)
-    _execute(conn, f"create database if not exists {db.quote_ident(raw)} character set utf8mb4")
+    db.create_schema(conn, wh, raw)
     _execute(conn, f"create table {table} {DEFINITIONS_DDL}")
     cur = conn.cursor()
     cur.executemany(

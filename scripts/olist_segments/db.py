@@ -50,6 +50,15 @@ def table_exists(conn: MySQLConnectionAbstract, schema: str, table: str) -> bool
     return bool(query(conn, sql, (schema, table))[0][0])
 
 
+def create_schema(conn: MySQLConnectionAbstract, wh: Warehouse, name: str) -> None:
+    """Create schema `name` if missing, as dbt does here (the adapter's create_schema): with the profile's
+    character set and collation, so keys compare across the project's schemas whatever the server default."""
+    if not (_IDENTIFIER.match(wh.charset) and _IDENTIFIER.match(wh.collation)):
+        raise IdentifierError(f"invalid character set or collation {wh.charset!r} / {wh.collation!r}")
+    options = f"character set {wh.charset} collate {wh.collation}"
+    query(conn, f"create database if not exists {quote_ident(name)} {options}")
+
+
 def drop_base(conn: MySQLConnectionAbstract, base: str) -> list[str]:
     """Drop the base schema and every <base>_<name> database dbt and the pipeline make (only those)."""
     pattern = re.compile(rf"^{re.escape(base)}(_[a-z]+)?$")

@@ -73,8 +73,7 @@ def base_warehouse() -> settings.Warehouse:
 def scratch(base_warehouse: settings.Warehouse) -> Iterator[settings.Warehouse]:
     """A warehouse whose base schema is new and is dropped (with all <base>_* schemas) afterwards."""
     wh = replace(base_warehouse, schema=new_base_schema())
-    conn = db.connect(wh)
-    conn.cursor().execute(f"CREATE DATABASE {db.quote_ident(wh.schema)}")
-    conn.close()
+    with closing(db.connect(wh)) as conn:
+        db.create_schema(conn, wh, wh.schema)
     yield wh
     drop_base_schema(wh)

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -83,7 +84,9 @@ def create_mart(wh: Warehouse, rows: Iterable[Sequence[Any]] = ()) -> str:
     """(Re)create <base>_marts.customer_features holding `rows`; returns the qualified table name."""
     schema = wh.schema_for("marts")
     table = db.qualified(schema, "customer_features")
-    execute(wh, f"create database if not exists {db.quote_ident(schema)}", f"drop table if exists {table}")
+    with closing(db.connect(wh)) as conn:
+        db.create_schema(conn, wh, schema)
+    execute(wh, f"drop table if exists {table}")
     execute(wh, f"create table {table} {synth.DDL}")
     insert_rows(wh, table, COLUMNS, list(rows))
     return table
@@ -102,9 +105,10 @@ def load_definitions(wh: Warehouse) -> None:
     """Load seeds/reference/segment_definitions.csv into <base>_raw.segment_definitions, as dbt seed does."""
     schema = wh.schema_for("raw")
     table = db.qualified(schema, "segment_definitions")
+    with closing(db.connect(wh)) as conn:
+        db.create_schema(conn, wh, schema)
     execute(
         wh,
-        f"create database if not exists {db.quote_ident(schema)}",
         f"drop table if exists {table}",
         f"create table {table} (k integer, segment_id integer, segment_name text, description text,"
         " suggested_action text)",

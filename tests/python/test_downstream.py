@@ -1,8 +1,9 @@
-"""The dbt side downstream of the ML step (`source:ml+`), on hand-made tables in a scratch schema.
+"""The dbt side downstream of the segmentation model (`customer_segments+`), on hand-made tables.
 
-customer_features and the two ML tables are created here with the contract's columns and a few hundred
-synthetic customers; dbt then builds stg_ml__*, dim_customers, segment_summary, the snapshot and
-segment_transitions exactly as `olist-segments run` does (`dbt build --selector downstream`).
+customer_features, customer_segments and its registry are created here with the contracts' columns and a
+few hundred synthetic customers, so each run's assignment is known exactly; dbt then builds what depends on
+the model — stg_ml__segment_model_runs, dim_customers, segment_summary, the snapshot and segment_transitions,
+with their tests — without running the model itself (`--exclude customer_segments`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from conftest import ROOT, query, run_dbt
 from olist_harness import synth
 from olist_segments import db, settings
 
-# The downstream selection plus the reference seed it joins (in the pipeline, the upstream build loads it).
-FIRST_BUILD = ("build", "--select", "segment_definitions", "source:ml+")
+# Everything built on the segmentation model but the model, plus the reference seed it joins.
+DOWNSTREAM = ("build", "--select", "customer_segments+", "--exclude", "customer_segments")
+FIRST_BUILD = ("build", "--select", "segment_definitions", *DOWNSTREAM[2:])
 N_CUSTOMERS = 300
 K = 4
 STATES = ["SP", "SP", "SP", "RJ", "RJ", "MG", "RS", "PR", "BA", None]
@@ -53,7 +55,7 @@ def create_customer_features(
     as_of = dt.date(2018, 9, 1)
     table = db.qualified(wh.schema_for("marts"), "customer_features")
     cur = conn.cursor()
-    cur.execute(f"create database if not exists {db.quote_ident(wh.schema_for('marts'))}")
+    db.create_schema(conn, wh, wh.schema_for("marts"))
     cur.execute(f"create table {table} {synth.DDL}")
     rows, monetary = [], {}
     for i in range(n):
@@ -78,14 +80,14 @@ def create_customer_features(
 
 def create_ml_tables(conn: MySQLConnectionAbstract, wh: settings.Warehouse) -> None:
     cur = conn.cursor()
-    cur.execute(f"create database {db.quote_ident(wh.schema_for('ml'))}")
+    db.create_schema(conn, wh, wh.schema_for("ml"))
     cur.execute(CUSTOMER_SEGMENTS_DDL.format(table=db.qualified(wh.schema_for("ml"), "customer_segments")))
     cur.execute(MODEL_RUNS_DDL.format(table=db.qualified(wh.schema_for("ml"), "segment_model_runs")))
     cur.close()
 
 
 def segment_names(k: int) -> dict[int, str]:
-    """Segment names for k from the reference seed, as the ML step names them."""
+    """Segment names for k from the reference seed, as the segmentation model names them."""
     with (ROOT / "seeds" / "reference" / "segment_definitions.csv").open(newline="", encoding="utf-8") as f:
         names = {int(r["segment_id"]): r["segment_name"] for r in csv.DictReader(f) if int(r["k"]) == k}
     assert sorted(names) == list(range(1, k + 1)), f"segment_definitions lacks rows for k={k}"
@@ -99,7 +101,7 @@ def publish_run(
     k: int,
     scored_at: dt.datetime,
 ) -> str:
-    """What the ML step does, by hand: a registry row and a complete customer_segments for one run."""
+    """What the segmentation model does, by hand: a registry row and a complete customer_segments."""
     names = segment_names(k)
     run_id = str(uuid.uuid4())
     cur = conn.cursor()
@@ -120,7 +122,7 @@ def publish_run(
 
 
 def by_monetary(monetary: dict[str, float], k: int) -> dict[str, int]:
-    """Segment 1..k by monetary rank (1 = lowest), like the ML step's ordering."""
+    """Segment 1..k by monetary rank (1 = lowest), like the segmentation model's ordering."""
     ranked = sorted(monetary, key=lambda c: (monetary[c], c))
     return {c: 1 + i * k // len(ranked) for i, c in enumerate(ranked)}
 
@@ -184,7 +186,7 @@ def test_downstream_marts_snapshot_and_transitions(scratch: settings.Warehouse, 
     moved = sorted(first)[::7]
     second = {c: (s % K) + 1 if c in moved else s for c, s in first.items()}
     second_run = publish_run(conn, scratch, second, K, dt.datetime(2018, 9, 9, 3, 0))
-    run_dbt("build", "--selector", "downstream", schema=scratch.schema, target=target)
+    run_dbt(*DOWNSTREAM, schema=scratch.schema, target=target)
     assert_downstream_consistent(conn, scratch, second, monetary)
 
     snapshot = query(
@@ -214,7 +216,7 @@ def test_downstream_marts_snapshot_and_transitions(scratch: settings.Warehouse, 
 
 
 def test_downstream_build_fails_when_a_customer_has_no_segment(scratch: settings.Warehouse) -> None:
-    """A customer_features row without a segment (a stale ML run) fails the build and names the test."""
+    """A customer_features row without a segment (a stale run) fails the build and names the tests."""
     conn = db.connect(scratch)
     monetary = create_customer_features(conn, scratch, 50)
     create_ml_tables(conn, scratch)
@@ -228,22 +230,3 @@ def test_downstream_build_fails_when_a_customer_has_no_segment(scratch: settings
     assert proc.returncode != 0
     assert "not_null_dim_customers_segment_id" in proc.stdout
     assert "assert_segment_summary_covers_customer_features" in proc.stdout
-
-
-def test_segments_freshness_warns_after_a_day_and_errors_after_a_week(scratch: settings.Warehouse) -> None:
-    """`dbt source freshness -s source:ml` (a step of `olist-segments run`) on scored_at, which is UTC."""
-    conn = db.connect(scratch)
-    create_ml_tables(conn, scratch)
-    segments = db.qualified(scratch.schema_for("ml"), "customer_segments")
-    cur = conn.cursor()
-    cur.execute(f"insert into {segments} values (%s, 1, 'x', 0, 'r', utc_timestamp())", ("a" * 32,))
-    sources_json = ROOT / "target" / f"pytest_{scratch.schema}" / "sources.json"
-    outcomes = []
-    for age_hours in (2 * 24, 8 * 24):
-        cur.execute(f"update {segments} set scored_at = utc_timestamp() - interval %s hour", (age_hours,))
-        proc = run_dbt("source", "freshness", "--select", "source:ml", schema=scratch.schema, check=False)
-        (result,) = json.loads(sources_json.read_text())["results"]
-        hours = round(result["max_loaded_at_time_ago_in_s"] / 3600)
-        outcomes.append((proc.returncode, result["status"], hours))
-    conn.close()
-    assert outcomes == [(0, "warn", 48), (1, "error", 192)]  # a fresh one passes: test_pipeline

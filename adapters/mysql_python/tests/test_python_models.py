@@ -26,7 +26,8 @@ def built(schema: str) -> str:
 def columns(schema: str, table: str) -> list[tuple[object, ...]]:
     return query(
         "select column_name, column_type, is_nullable, column_key, collation_name"
-        " from information_schema.columns where table_schema = %s and table_name = %s order by ordinal_position",
+        " from information_schema.columns where table_schema = %s and table_name = %s"
+        " order by ordinal_position",
         (schema, table),
     )
 

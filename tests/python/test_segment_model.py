@@ -1,0 +1,219 @@
+"""The segmentation model as dbt runs it (`dbt run -s customer_segments`) on a synthetic mart, real server:
+publish, identical rerun, auto k, the fit sample, failures that publish nothing, the load methods, the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+import segfixtures as sf
+from conftest import ROOT, run_dbt
+from olist_segments import db, segment
+from olist_segments.settings import Warehouse
+
+FAST = {"segment_k": 4, "segment_n_init": 2}
+
+
+@pytest.fixture
+def wh(scratch: Warehouse) -> Warehouse:
+    """A scratch warehouse with segment_definitions seeded and a 3,000-customer mart."""
+    sf.load_definitions(scratch)
+    sf.create_mart(scratch, sf.customers(3000))
+    return scratch
+
+
+def model(wh: Warehouse, check: bool = True, **dbt_vars: object) -> str:
+    """Run the model alone (its inputs are the hand-made tables); dbt's output."""
+    proc = run_dbt(
+        "run",
+        "--select",
+        "customer_segments",
+        "--vars",
+        json.dumps(FAST | dbt_vars),
+        schema=wh.schema,
+        check=check,
+    )
+    return proc.stdout
+
+
+def live_run_id(wh: Warehouse) -> str:
+    (run_id,) = sf.query(wh, f"select distinct run_id from {sf.segments_table(wh)}")[0]
+    return str(run_id)
+
+
+def test_publish_then_identical_rerun(wh: Warehouse) -> None:
+    out = model(wh)
+    assert "OK created python table model" in out and "OK 3,000 rows (infile" in out
+    published = sf.assignments(wh)
+    first = live_run_id(wh)
+    assert len(published) == 3000
+    assert {(r[1], r[2]) for r in published} == {
+        (1, "Low spenders"),
+        (2, "Mid spenders"),
+        (3, "High spenders"),
+        (4, "Top spenders"),
+    }
+    assert all(r[3] >= 0 for r in published)
+    # Segment 1 has the lowest centre of spend: a centre is the mean of log1p(monetary) of its members.
+    centres = sf.query(
+        wh,
+        f"select s.segment_id, exp(avg(ln(1 + f.monetary))) - 1 from {sf.segments_table(wh)} s join"
+        f" {db.qualified(wh.schema_for('marts'), 'customer_features')} f using (customer_unique_id)"
+        " group by s.segment_id order by s.segment_id",
+    )
+    assert [c for _, c in centres] == sorted(c for _, c in centres)
+    columns = sf.query(
+        wh,
+        "select column_name, column_type, is_nullable from information_schema.columns"
+        " where table_schema = %s and table_name = 'customer_segments' order by ordinal_position",
+        (wh.schema_for("ml"),),
+    )
+    assert columns == [
+        ("customer_unique_id", "char(32)", "NO"),
+        ("segment_id", "int(11)", "NO"),
+        ("segment_name", "varchar(64)", "NO"),
+        ("distance_to_centroid", "double", "NO"),
+        ("run_id", "char(36)", "NO"),
+        ("scored_at", "datetime", "NO"),
+    ]
+    keys = sf.query(
+        wh,
+        "select index_name, column_name from information_schema.statistics"
+        " where table_schema = %s and table_name = 'customer_segments'",
+        (wh.schema_for("ml"),),
+    )
+    assert keys == [("PRIMARY", "customer_unique_id")]  # the key only: a second index slows the load
+
+    model(wh)
+    assert sf.assignments(wh) == published  # every assignment and distance reproduced exactly
+    second = live_run_id(wh)
+    runs = {r["run_id"]: r for r in sf.registry(wh)}
+    assert set(runs) == {first, second} and all(r["status"] == "published" for r in runs.values())
+    run = runs[second]
+    assert (run["k"], run["k_selection"], run["n_customers"], run["data_as_of"]) == (
+        4,
+        "fixed",
+        3000,
+        sf.AS_OF,
+    )
+    assert run["features"] == ["monetary", "frequency"]
+    centroids = run["centroids"]
+    assert isinstance(centroids, list) and [c["segment_id"] for c in centroids] == [1, 2, 3, 4]
+    assert [c["center"]["monetary"] for c in centroids] == sorted(c["center"]["monetary"] for c in centroids)
+    assert run["library_versions"]["connector_implementation"] == "C extension"
+    assert set(run["library_versions"]) >= {"python", "numpy", "pandas", "scikit-learn", "kneed", "dbt-core"}
+    assert len(run["scaler"]["mean"]) == 2 and run["params"]["random_state"] == 42
+    assert set(run["metrics"]["timings_s"]) >= {"read", "choose_k", "score", "load"}
+    assert sf.ml_tables(wh) == {"customer_segments", "segment_model_runs"}
+
+
+def test_auto_k_records_inertia_and_silhouette_for_every_k(wh: Warehouse) -> None:
+    model(wh, segment_k="auto", segment_k_range="2-6")
+    (run,) = sf.registry(wh)
+    per_k = run["metrics"]["per_k"]
+    assert [p["k"] for p in per_k] == [2, 3, 4, 5, 6]
+    assert all(p["inertia"] > 0 and -1 <= p["silhouette"] <= 1 for p in per_k)
+    assert run["k_selection"] == "auto" and 2 <= run["k"] <= 6
+    assert run["silhouette"] == next(p["silhouette"] for p in per_k if p["k"] == run["k"])
+    assert run["metrics"]["rule"]
+    assert {r[1] for r in sf.assignments(wh)} == set(range(1, run["k"] + 1))
+
+
+def test_big_mart_path_fits_on_a_sample_and_labels_every_row(wh: Warehouse) -> None:
+    model(wh, segment_max_fit_rows=500, segment_chunk_size=700)
+    first = sf.assignments(wh)
+    assert len(first) == 3000 and {r[1] for r in first} == {1, 2, 3, 4}
+    (run,) = sf.registry(wh)
+    assert run["params"]["fit_rows"] == 500 and run["n_customers"] == 3000
+    assert sum(c["fit_rows"] for c in run["centroids"]) == 500
+    model(wh, segment_max_fit_rows=500, segment_chunk_size=700)
+    assert sf.assignments(wh) == first  # the seeded sample makes the rerun exact too
+
+
+def test_load_data_and_inserts_publish_identical_tables(wh: Warehouse) -> None:
+    assert "(infile," in model(wh, segment_bulk_load="infile")
+    by_infile = sf.assignments(wh)
+    assert "(insert," in model(wh, segment_bulk_load="insert")
+    assert sf.assignments(wh) == by_infile and len(by_infile) == 3000
+
+
+def test_a_refused_run_is_recorded_and_publishes_nothing(wh: Warehouse) -> None:
+    model(wh)
+    before = sf.fingerprint(wh)
+    sf.execute(wh, f"update {wh.schema_for('marts')}.customer_features set frequency = -2 limit 2")
+    out = model(wh, check=False)
+    assert "GateError: column" in out and "frequency has 2 negative values" in out
+    assert 'File "models/ml/customer_segments.py", line' in out  # the model's own traceback lines
+    assert sf.fingerprint(wh) == before
+    statuses = sorted((r["status"], (r["metrics"] or {}).get("error", "")[:9]) for r in sf.registry(wh))
+    assert statuses == [("failed", "GateError"), ("published", "")]
+    assert sf.ml_tables(wh) == {"customer_segments", "segment_model_runs"}
+
+
+def test_a_failed_swap_publishes_neither_table_and_records_the_run_failed(wh: Warehouse) -> None:
+    model(wh)
+    before = sf.fingerprint(wh), sf.registry(wh)
+    # A view where the registry's backup goes: the one RENAME TABLE of both tables fails.
+    blocker = db.qualified(wh.schema_for("ml"), "segment_model_runs__dbt_backup")
+    sf.execute(wh, f"create view {blocker} as select 1 as x")
+    out = model(wh, check=False)
+    assert "already exists" in out
+    assert sf.fingerprint(wh) == before[0]
+    runs = sf.registry(wh)
+    assert len(runs) == 2 and sorted(r["status"] for r in runs) == ["failed", "published"]
+    assert {r["run_id"] for r in before[1]} < {r["run_id"] for r in runs}
+    sf.execute(wh, f"drop view {blocker}")
+    model(wh)
+    assert sf.ml_tables(wh) == {"customer_segments", "segment_model_runs"}  # nothing left over
+
+
+def test_a_failed_first_run_creates_no_table(scratch: Warehouse) -> None:
+    sf.load_definitions(scratch)  # but no mart: a wrong DBT_SCHEMA looks like this
+    out = model(scratch, check=False)
+    assert "customer_features not found" in out
+    assert sf.ml_tables(scratch) == set()
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="olist-segments segment")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    segment.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+@pytest.mark.parametrize(
+    "hostile", ["monetary,frequency,`x`", "monetary,frequency; drop table customer_features", "monetary,`"]
+)
+def test_hostile_features_are_refused_before_any_sql(
+    hostile: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse(["--features", hostile])
+    assert exit_info.value.code == 2
+    assert "unknown feature" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_refits_and_rebuilds_what_depends_on_the_model(
+    wh: Warehouse, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DBT_SCHEMA", wh.schema)
+    monkeypatch.setenv("DBT_TARGET_PATH", str(ROOT / "target" / f"pytest_{wh.schema}"))
+    args = ["--k", "3", "--n-init", "2", "--features", "monetary,frequency,recency_days"]
+    assert segment.main(parse([*args, "--out", str(tmp_path / "report")])) == 0
+    out = capsys.readouterr().out
+    assert "dbt | " in out and "OK created python table model" in out and "dim_customers" in out
+    assert (tmp_path / "report" / "report.html").is_file()
+    assert sf.registry(wh)[0]["features"] == ["monetary", "frequency", "recency_days"]
+    assert {r[2] for r in sf.assignments(wh)} == {"Low spenders", "Mid spenders", "High spenders"}
+    dim = db.qualified(wh.schema_for("marts"), "dim_customers")
+    assert sf.query(wh, f"select count(*), count(distinct segment_id) from {dim}") == [(3000, 3)]
+
+    sf.execute(wh, f"update {wh.schema_for('marts')}.customer_features set recency_days = -1 limit 1")
+    assert segment.main(parse([*args, "--no-report"])) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert any("recency_days has 1 negative values" in line for line in lines)
+    assert lines[-1].startswith("olist-segments segment: error: dbt build failed")
