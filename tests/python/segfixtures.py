@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from conftest import run_dbt
 from olist_harness import synth
 from olist_segments import db, settings
 from olist_segments.settings import Warehouse
@@ -120,6 +121,15 @@ def load_definitions(wh: Warehouse) -> None:
             for r in csv.DictReader(f)
         ]
     insert_rows(wh, table, ("k", "segment_id", "segment_name", "description", "suggested_action"), rows)
+
+
+FAST = {"segment_k": 4, "segment_n_init": 2}  # dbt vars of a quick fit
+
+
+def run_model(wh: Warehouse, check: bool = True, **dbt_vars: object) -> str:
+    """`dbt run -s customer_segments` alone (its inputs are the hand-made tables); dbt's output."""
+    args = ("run", "--select", "customer_segments", "--vars", json.dumps(FAST | dbt_vars))
+    return run_dbt(*args, schema=wh.schema, check=check).stdout
 
 
 def query(wh: Warehouse, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

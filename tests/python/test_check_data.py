@@ -10,7 +10,6 @@ import csv
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -443,12 +442,10 @@ def test_bundled_sample_passes() -> None:
 
 @requires_real_data()
 @pytest.mark.real_data
-def test_real_folder_passes_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_folder_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(How long it takes is measured by `make bench`, not here.)"""
     monkeypatch.delenv("OLIST_LOAD_GEOLOCATION", raising=False)
-    started = time.perf_counter()
     problems = checks.check_folder(REAL_DATA)
-    took = time.perf_counter() - started
     assert checks.errors(problems) == [], "\n".join(map(str, problems))
     notes = {(p.file, p.message.split(":")[0]) for p in problems}
     assert ("product_category_name_translation.csv", "starts with a UTF-8 byte-order mark") in notes
-    assert took < 20, f"check-data took {took:.1f} s on the real folder (target: < 10 s)"

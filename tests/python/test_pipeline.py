@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, query
+from conftest import ROOT, query, run_dbt
 from olist_segments import cli, db, lineage, pipeline, settings
 
 
@@ -112,15 +112,13 @@ def test_run_end_to_end_then_rerun_under_bi_load(scratch: settings.Warehouse) ->
     first = olist_segments("run", wh=scratch)
     assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-5000:]
     log = first.stdout + first.stderr
-    for i, step in enumerate(["upstream", "segment", "freshness", "downstream"], 1):
-        assert f"[{i}/4] {step}" in log
-    for step in ("upstream", "segment", "freshness", "downstream", "total"):  # the durations table
+    for i, step in enumerate(["build", "report"], 1):
+        assert f"[{i}/2] {step}" in log
+    for step in ("build", "report", "total"):  # the durations table
         assert re.search(rf"^{step} +(ok +)?\d+\.\d$", first.stdout, re.MULTILINE), step
+    assert "dbt | " in first.stdout and "OK created python table model" in first.stdout  # ONE dbt build
+    assert first.stdout.count("Running with dbt=") == 1
     customers = assert_chain_consistent(scratch)
-    freshness = json.loads((target_path(scratch) / "sources.json").read_text())
-    assert [(r["unique_id"].split(".")[-1], r["status"]) for r in freshness["results"]] == [
-        ("customer_segments", "pass")
-    ]
     versions, transitions = snapshot_state(scratch)
     assert versions == customers
     assert {(g, t, f) for g, t, f, _, _ in transitions} == {(1, "new", None)}
@@ -145,10 +143,11 @@ def test_run_end_to_end_then_rerun_under_bi_load(scratch: settings.Warehouse) ->
     published = query(
         conn, f"select run_id from {db.qualified(scratch.schema_for('ml'), 'customer_segments')}"
     )
-    failed = olist_segments("run", "--k", "1", wh=scratch)
+    failed = olist_segments("run", "--k", "100000", wh=scratch)  # more segments than customers
     assert failed.returncode != 0
-    assert "step 'segment' failed" in failed.stderr, failed.stdout[-3000:] + failed.stderr[-3000:]
-    assert "[3/4] freshness" not in failed.stderr
+    assert "step 'build' failed" in failed.stderr, failed.stdout[-3000:] + failed.stderr[-3000:]
+    assert "FAIL 1 assert_enough_customers_to_segment" in failed.stdout
+    assert "[2/2] report" not in failed.stderr
     assert (
         query(conn, f"select run_id from {db.qualified(scratch.schema_for('ml'), 'customer_segments')}")
         == published
@@ -158,13 +157,45 @@ def test_run_end_to_end_then_rerun_under_bi_load(scratch: settings.Warehouse) ->
 
 
 @pytest.mark.slow
-def test_run_end_to_end_mysql_adapter(scratch: settings.Warehouse) -> None:
-    """The same chain through dbt's `mysql` adapter type (once: the chain is slow)."""
-    proc = olist_segments("run", wh=scratch, target="mysql")
-    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+def test_plain_dbt_build_is_the_whole_workflow_mysql_type(scratch: settings.Warehouse) -> None:
+    """A new schema, plain `dbt build` through the mysql_python type: everything, the Python model included,
+    in DAG order; then `dbt build -s customer_segments+` refits and rebuilds only what depends on it."""
+    build = run_dbt("build", schema=scratch.schema, target="mysql")
+    assert "ERROR=0" in build.stdout and "SKIP=0" in build.stdout
     customers = assert_chain_consistent(scratch)
     versions, transitions = snapshot_state(scratch)
     assert versions == customers and sum(n for *_, n in transitions) == customers
+
+    manifest = json.loads((target_path(scratch) / "manifest.json").read_text())
+    node = manifest["nodes"]["model.olist_segments.customer_segments"]
+    assert node["language"] == "python" and node["config"]["materialized"] == "table"
+    assert set(node["depends_on"]["nodes"]) == {
+        "model.olist_segments.customer_features",
+        "seed.olist_segments.segment_definitions",
+    }
+    children = set(manifest["child_map"]["model.olist_segments.customer_segments"])
+    assert {
+        "model.olist_segments.dim_customers",
+        "snapshot.olist_segments.customer_segments_snapshot",
+    } <= children
+
+    conn = db.connect(scratch)
+    segments = db.qualified(scratch.schema_for("ml"), "customer_segments")
+    (before,) = query(conn, f"select distinct run_id from {segments}")
+    run_dbt("build", "--select", "customer_segments+", schema=scratch.schema, target="mysql")
+    (after,) = query(conn, f"select distinct run_id from {segments}")
+    conn.close()
+    assert after != before  # refitted and published
+    results = json.loads((target_path(scratch) / "run_results.json").read_text())["results"]
+    built = {r["unique_id"].split(".")[-1] for r in results if not r["unique_id"].startswith("test.")}
+    assert built == {
+        "customer_segments",
+        "stg_ml__segment_model_runs",
+        "dim_customers",
+        "segment_summary",
+        "customer_segments_snapshot",
+        "segment_transitions",
+    }
 
 
 def test_run_refuses_while_another_run_holds_the_lock(scratch: settings.Warehouse) -> None:
@@ -184,8 +215,8 @@ def test_run_stops_at_check_data_naming_the_step(scratch: settings.Warehouse, tm
     (tmp_path / "olist_orders_dataset.csv").write_text("order_id\n1\n")
     proc = olist_segments("run", wh=scratch, data_dir=tmp_path)
     assert proc.returncode == 1
-    assert "[1/5] check-data" in proc.stderr and "step 'check-data' failed" in proc.stderr
-    assert "[2/5] upstream" not in proc.stderr
+    assert "[1/3] check-data" in proc.stderr and "step 'check-data' failed" in proc.stderr
+    assert "[2/3] build" not in proc.stderr
     conn = db.connect(scratch)
     assert query(conn, "show databases like %s", (f"{scratch.schema}\\_%",)) == []
     conn.close()
@@ -202,7 +233,7 @@ def test_lineage_diagram_covers_the_chain(manifest_file: Path) -> None:
     nodes, edges = lineage.graph(json.loads(manifest_file.read_text()))
     group = {name: g for g, _, name in nodes.values()}
     assert group["olist_orders_dataset"] == "seeds" and group["customer_features"] == "marts"
-    assert group["customer_segmentation"] == "ml" and group["customer_segments"] == "sources"
+    assert group["customer_segments"] == "ml" and group["segment_model_runs"] == "sources"
     assert {group[n] for n in ("dim_customers", "customer_segments_snapshot", "segment_transitions")} == {
         "downstream"
     }
@@ -210,8 +241,9 @@ def test_lineage_diagram_covers_the_chain(manifest_file: Path) -> None:
     assert "olist_geolocation_dataset" not in group  # unused seeds are left out
     names = {uid: name for uid, (_, _, name) in nodes.items()}
     named = {(names[p], names[c]) for p, c in edges}
-    assert ("customer_features", "customer_segmentation") in named
-    assert ("customer_segmentation", "customer_segments") in named  # meta.produces
+    assert ("customer_features", "customer_segments") in named
+    assert ("customer_segments", "dim_customers") in named
+    assert ("customer_segments", "stg_ml__segment_model_runs") in named  # its `depends_on` comment
     assert ("customer_segments_snapshot", "segment_transitions") in named
 
 
@@ -226,7 +258,7 @@ def test_lineage_write_and_check(manifest_file: Path, tmp_path: Path) -> None:
     assert run("--write", str(readme)) == 0
     text = readme.read_text()
     assert text.startswith("# project\n\nintro\n\n## Lineage\n\n<!-- lineage:start -->")
-    assert "```mermaid\nflowchart LR" in text and "exposure_customer_segmentation -->" in text
+    assert "```mermaid\nflowchart LR" in text and "model_customer_segments -->" in text
     assert run("--check", str(readme)) == 0
     readme.write_text(text.replace("flowchart LR", "flowchart TD") + "\nafter\n")
     assert run("--check", str(readme)) == 1

@@ -11,10 +11,9 @@ import pytest
 from PIL import Image
 
 import segfixtures as sf
-from olist_segments import report, segment
+from olist_segments import report
 from olist_segments.settings import Warehouse
 
-FAST = segment.SegmentOptions(k=4, n_init=2)
 FILES = {"elbow.png", "silhouette.png", "segments.png", "profile.png", "report.html"}
 
 
@@ -32,7 +31,7 @@ def parse(module: object, argv: list[str]) -> argparse.Namespace:
 
 
 def test_report_shows_the_published_run(wh: Warehouse, tmp_path: Path) -> None:
-    result = segment.run(wh, segment.SegmentOptions(k=None, k_range=(2, 6), n_init=2))
+    sf.run_model(wh, segment_k="auto", segment_k_range="2-6")
     page = report.build(wh, tmp_path, sample=1000)
     assert {p.name for p in tmp_path.iterdir()} == FILES
     for name in FILES - {"report.html"}:
@@ -40,7 +39,7 @@ def test_report_shows_the_published_run(wh: Warehouse, tmp_path: Path) -> None:
             assert image.format == "PNG" and image.width >= 700 and image.height >= 400
     html = page.read_text(encoding="utf-8")
     (run,) = sf.registry(wh)
-    assert result.run_id in html and run["metrics"]["rule"] in html
+    assert run["run_id"] in html and run["metrics"]["rule"] in html
     for name in FILES - {"report.html"}:
         assert f'<img src="{name}"' in html
     counts = sf.query(
@@ -51,13 +50,13 @@ def test_report_shows_the_published_run(wh: Warehouse, tmp_path: Path) -> None:
     actions = sf.query(
         wh,
         f"select suggested_action from {wh.schema_for('raw')}.segment_definitions where k = %s",
-        (result.k,),
+        (run["k"],),
     )
-    assert len(actions) == result.k and all(escape(a) in html for (a,) in actions)
+    assert len(actions) == run["k"] and all(escape(a) in html for (a,) in actions)
 
 
 def test_report_reads_the_warehouse_and_escapes_what_it_finds(wh: Warehouse, tmp_path: Path) -> None:
-    segment.run(wh, FAST)
+    sf.run_model(wh)
     sf.execute(
         wh, f"update {sf.segments_table(wh)} set segment_name = '<b>Renamed</b> & co' where segment_id = 1"
     )
@@ -65,12 +64,11 @@ def test_report_reads_the_warehouse_and_escapes_what_it_finds(wh: Warehouse, tmp
     assert "&lt;b&gt;Renamed&lt;/b&gt; &amp; co" in html and "<b>Renamed" not in html
 
 
-def test_segment_command_ends_with_the_report_and_report_redraws_it(
+def test_report_command_redraws_the_report(
     wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("DBT_SCHEMA", wh.schema)
-    assert segment.main(parse(segment, ["--k", "4", "--n-init", "2", "--out", str(tmp_path / "r")])) == 0
-    assert {p.name for p in (tmp_path / "r").iterdir()} == FILES
+    sf.run_model(wh)
     assert report.main(parse(report, ["--out", str(tmp_path / "again")])) == 0
     assert {p.name for p in (tmp_path / "again").iterdir()} == FILES
     assert f"report: {tmp_path / 'again' / 'report.html'}" in capsys.readouterr().out

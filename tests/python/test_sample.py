@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from conftest import REAL_DATA, ROOT, run_dbt
-from olist_harness import sample
-from olist_segments import cli, db, settings
+from olist_harness import cli, sample
+from olist_segments import db, settings
 
 COMMITTED = ROOT / "seeds" / "olist_sample"
 # the Kaggle headers, spelling mistakes included (product_name_lenght)

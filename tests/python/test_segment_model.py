@@ -4,17 +4,14 @@ publish, identical rerun, auto k, the fit sample, failures that publish nothing,
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pytest
 
 import segfixtures as sf
-from conftest import ROOT, run_dbt
+from conftest import ROOT
 from olist_segments import db, segment
 from olist_segments.settings import Warehouse
-
-FAST = {"segment_k": 4, "segment_n_init": 2}
 
 
 @pytest.fixture
@@ -25,27 +22,13 @@ def wh(scratch: Warehouse) -> Warehouse:
     return scratch
 
 
-def model(wh: Warehouse, check: bool = True, **dbt_vars: object) -> str:
-    """Run the model alone (its inputs are the hand-made tables); dbt's output."""
-    proc = run_dbt(
-        "run",
-        "--select",
-        "customer_segments",
-        "--vars",
-        json.dumps(FAST | dbt_vars),
-        schema=wh.schema,
-        check=check,
-    )
-    return proc.stdout
-
-
 def live_run_id(wh: Warehouse) -> str:
     (run_id,) = sf.query(wh, f"select distinct run_id from {sf.segments_table(wh)}")[0]
     return str(run_id)
 
 
 def test_publish_then_identical_rerun(wh: Warehouse) -> None:
-    out = model(wh)
+    out = sf.run_model(wh)
     assert "OK created python table model" in out and "OK 3,000 rows (infile" in out
     published = sf.assignments(wh)
     first = live_run_id(wh)
@@ -87,7 +70,7 @@ def test_publish_then_identical_rerun(wh: Warehouse) -> None:
     )
     assert keys == [("PRIMARY", "customer_unique_id")]  # the key only: a second index slows the load
 
-    model(wh)
+    sf.run_model(wh)
     assert sf.assignments(wh) == published  # every assignment and distance reproduced exactly
     second = live_run_id(wh)
     runs = {r["run_id"]: r for r in sf.registry(wh)}
@@ -111,7 +94,7 @@ def test_publish_then_identical_rerun(wh: Warehouse) -> None:
 
 
 def test_auto_k_records_inertia_and_silhouette_for_every_k(wh: Warehouse) -> None:
-    model(wh, segment_k="auto", segment_k_range="2-6")
+    sf.run_model(wh, segment_k="auto", segment_k_range="2-6")
     (run,) = sf.registry(wh)
     per_k = run["metrics"]["per_k"]
     assert [p["k"] for p in per_k] == [2, 3, 4, 5, 6]
@@ -123,28 +106,28 @@ def test_auto_k_records_inertia_and_silhouette_for_every_k(wh: Warehouse) -> Non
 
 
 def test_big_mart_path_fits_on_a_sample_and_labels_every_row(wh: Warehouse) -> None:
-    model(wh, segment_max_fit_rows=500, segment_chunk_size=700)
+    sf.run_model(wh, segment_max_fit_rows=500, segment_chunk_size=700)
     first = sf.assignments(wh)
     assert len(first) == 3000 and {r[1] for r in first} == {1, 2, 3, 4}
     (run,) = sf.registry(wh)
     assert run["params"]["fit_rows"] == 500 and run["n_customers"] == 3000
     assert sum(c["fit_rows"] for c in run["centroids"]) == 500
-    model(wh, segment_max_fit_rows=500, segment_chunk_size=700)
+    sf.run_model(wh, segment_max_fit_rows=500, segment_chunk_size=700)
     assert sf.assignments(wh) == first  # the seeded sample makes the rerun exact too
 
 
 def test_load_data_and_inserts_publish_identical_tables(wh: Warehouse) -> None:
-    assert "(infile," in model(wh, segment_bulk_load="infile")
+    assert "(infile," in sf.run_model(wh, segment_bulk_load="infile")
     by_infile = sf.assignments(wh)
-    assert "(insert," in model(wh, segment_bulk_load="insert")
+    assert "(insert," in sf.run_model(wh, segment_bulk_load="insert")
     assert sf.assignments(wh) == by_infile and len(by_infile) == 3000
 
 
 def test_a_refused_run_is_recorded_and_publishes_nothing(wh: Warehouse) -> None:
-    model(wh)
+    sf.run_model(wh)
     before = sf.fingerprint(wh)
     sf.execute(wh, f"update {wh.schema_for('marts')}.customer_features set frequency = -2 limit 2")
-    out = model(wh, check=False)
+    out = sf.run_model(wh, check=False)
     assert "GateError: column" in out and "frequency has 2 negative values" in out
     assert 'File "models/ml/customer_segments.py", line' in out  # the model's own traceback lines
     assert sf.fingerprint(wh) == before
@@ -154,25 +137,25 @@ def test_a_refused_run_is_recorded_and_publishes_nothing(wh: Warehouse) -> None:
 
 
 def test_a_failed_swap_publishes_neither_table_and_records_the_run_failed(wh: Warehouse) -> None:
-    model(wh)
+    sf.run_model(wh)
     before = sf.fingerprint(wh), sf.registry(wh)
     # A view where the registry's backup goes: the one RENAME TABLE of both tables fails.
     blocker = db.qualified(wh.schema_for("ml"), "segment_model_runs__dbt_backup")
     sf.execute(wh, f"create view {blocker} as select 1 as x")
-    out = model(wh, check=False)
+    out = sf.run_model(wh, check=False)
     assert "already exists" in out
     assert sf.fingerprint(wh) == before[0]
     runs = sf.registry(wh)
     assert len(runs) == 2 and sorted(r["status"] for r in runs) == ["failed", "published"]
     assert {r["run_id"] for r in before[1]} < {r["run_id"] for r in runs}
     sf.execute(wh, f"drop view {blocker}")
-    model(wh)
+    sf.run_model(wh)
     assert sf.ml_tables(wh) == {"customer_segments", "segment_model_runs"}  # nothing left over
 
 
 def test_a_failed_first_run_creates_no_table(scratch: Warehouse) -> None:
     sf.load_definitions(scratch)  # but no mart: a wrong DBT_SCHEMA looks like this
-    out = model(scratch, check=False)
+    out = sf.run_model(scratch, check=False)
     assert "customer_features not found" in out
     assert sf.ml_tables(scratch) == set()
 

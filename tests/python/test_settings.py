@@ -13,7 +13,7 @@ def test_profile_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MYSQL_PORT", "3307")
     monkeypatch.setenv("DBT_TARGET", "mysql")
     wh = settings.load()
-    assert (wh.adapter, wh.port, wh.schema) == ("mysql", 3307, "from_env")
+    assert (wh.adapter, wh.port, wh.schema) == ("mysql_python", 3307, "from_env")
     assert wh.schema_for("ml") == "from_env_ml"
 
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, drop_base_schema, new_base_schema
-from olist_harness import synth
-from olist_segments import cli, db, settings
+from olist_harness import cli, synth
+from olist_segments import db, settings
 
 N = 20_000
 Made = tuple[settings.Warehouse, synth.SynthResult]
