@@ -1,23 +1,24 @@
 """`olist-harness scale-data --factor N --out DIR`: an Olist-shaped folder N times the real size.
 
 Writes the eight Kaggle CSVs the models read (not geolocation) under their original names, headers and file
-conventions (those of the bundled sample, sample.TABLES), with the real data's pitfalls: repeat buyers with
-one customer_id per order (~3 % of customers, a long tail of heavy buyers), orders without payments, vouchers
-split over several payment_sequential, installments and interest, review_ids shared by two orders and orders
-reviewed twice, every order status with its empty timestamps, late deliveries, zip prefixes with leading
-zeros, products without category or sizes, categories without translation, review texts that need quoting.
-Distributions (prices, freight, items per order, delays, statuses, payment types…) follow summary statistics
-of the real files, kept below as quantile and weight tables; no row of the real data is used.
+conventions, with the real data's pitfalls: repeat buyers with one customer_id per order (~3 % of customers,
+a long tail of heavy buyers), orders without payments, vouchers split over several payment_sequential,
+installments and interest, review_ids shared by two orders and orders reviewed twice, every order status with
+its empty timestamps, late deliveries, zip prefixes with leading zeros, products without category or sizes,
+categories without translation, review texts that need quoting. File conventions, geography, categories,
+review texts and monthly growth are the bundled sample's (sample.py); distributions (prices, freight, items
+per order, delays, statuses, payment types…) follow summary statistics of the real files, kept below as
+quantile and weight tables: no row of the real data is used.
 
 Vectorised with NumPy and written block by block, so memory stays bounded at any factor: the order side is
 made in blocks of BLOCK unique customers (their orders, items, payments and reviews together), the catalogue
 in blocks of BLOCK products or sellers; only the products' prices and sellers are kept for the whole run.
 
-Deterministic: every block draws from its own generator, np.random.default_rng(SeedSequence([seed, table,
-block])), in the order of the code below; BLOCK is part of the format. Only integer draws and exact float
-products are used (no libm, no float sums), ids are a bijective mix of (kind, block, row), and rows are
-rendered into fixed-width NUL-padded byte slots whose NULs are then dropped: same seed and factor, same
-bytes, on every machine (for a given NumPy version).
+Deterministic: every block draws from its own generator, np.random.default_rng(SeedSequence([seed, stream,
+block])) (stream: sellers, products or orders), in the order of the code below; BLOCK is part of the format.
+Only integer draws and exact float products are used (no libm, no float sums), ids are a bijective mix of
+(kind, block, row), and rows are rendered into fixed-width NUL-padded byte slots whose NULs are then dropped:
+same seed and factor, same bytes, on every machine (for a given NumPy version).
 """
 
 from __future__ import annotations
@@ -815,7 +816,9 @@ def generate(out_dir: Path, factor: float, seed: int = DEFAULT_SEED) -> dict[str
             chunk, catalog = product_block(seed, b, rows, n["sellers"])
             writer.write(chunk)
             catalogs.append(catalog)
-        catalog = Catalog(*(np.concatenate([getattr(c, f) for c in catalogs]) for f in ("price", "seller")))
+        catalog = Catalog(
+            np.concatenate([c.price for c in catalogs]), np.concatenate([c.seller for c in catalogs])
+        )
         for b, rows in blocks(n["customers"]):
             writer.write(order_block(seed, b, rows, catalog))
     except BaseException:
