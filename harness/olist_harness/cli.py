@@ -10,6 +10,7 @@ import sys
 # subcommand → (module exposing add_arguments(parser) and main(args) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate-sample": ("sample", "write the deterministic synthetic Olist-shaped sample CSVs into a folder"),
+    "scale-data": ("scaled_data", "write an Olist-shaped folder N times the real size (deterministic)"),
     "synth-features": ("synth", "generate a synthetic customer_features table of N customers"),
     "reliability": ("reliability", "run the fault-injection scenarios and write docs/reliability.md"),
 }
