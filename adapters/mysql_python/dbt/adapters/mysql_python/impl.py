@@ -1,5 +1,5 @@
-"""The `mysql_python` and `mariadb_python` adapters: dbt-mysql's adapters plus local Python models and the
-atomic table swap that every materialization of this package uses."""
+"""The `mysql_python` and `mariadb_python` adapters: dbt-mysql's adapters plus local Python models, the atomic
+table swap that every materialization of this package uses, and the run lock."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from dbt.adapters.base.relation import BaseRelation
 from dbt.adapters.mariadb import MariaDBAdapter
 from dbt.adapters.mysql import MySQLAdapter
 from dbt.contracts.connection import AdapterResponse
+from dbt.exceptions import DbtRuntimeError
 
-from . import connections
+from . import connections, locks
 from .python_models import BACKUP_SUFFIX, STAGE_SUFFIX, LoadResult, LocalJobHelper, take_pending
 
 
@@ -46,11 +47,13 @@ class PythonModelsMixin(metaclass=AdapterMeta):
         target_relation: BaseRelation,
         existing_relation: BaseRelation | None,
         backup_relation: BaseRelation,
+        wait: dict[str, Any] | None = None,
     ) -> None:
         """Put `new_relation` in place of `target_relation` with ONE `RENAME TABLE`, which MySQL and MariaDB
         perform atomically: readers see the old table or the new one, never none. The replaced table moves to
-        `backup_relation`. A Python model's staged copies (Session.stage_copy) move in the same statement; if
-        the rename fails, the model's failure callbacks are told and its staged copies are dropped."""
+        `backup_relation`. A Python model's staged copies (Session.stage_copy) move in the same statement. The
+        rename waits for metadata locks as `wait` says (locks.run_ddl); if it fails, the model's failure
+        callbacks are told and its staged copies are dropped."""
         quote = self.quote
         schema = quote(target_relation.schema)
         moves = [(target_relation, backup_relation)] if existing_relation is not None else []
@@ -58,13 +61,17 @@ class PythonModelsMixin(metaclass=AdapterMeta):
         pending = take_pending(new_relation.schema, new_relation.identifier)
         staged = pending.staged if pending is not None else []
         names = [f"{a} to {b}" for a, b in moves]
+        locked = [(target_relation.schema, target_relation.identifier)]
         for identifier in staged:
             live, tmp, old = (f"{schema}.{quote(identifier + s)}" for s in ("", STAGE_SUFFIX, BACKUP_SUFFIX))
             self.execute(f"drop table if exists {old}")
             names += [f"{live} to {old}", f"{tmp} to {live}"]
+            locked.append((target_relation.schema, identifier))
         try:
-            self.execute("rename table " + ", ".join(names))
+            self._run_ddl("rename table " + ", ".join(names), locked, wait)
         except BaseException as exc:
+            kind = "view" if new_relation.is_view else "table"
+            self.execute(f"drop {kind} if exists {new_relation}")  # never published: the next run rebuilds it
             if pending is not None:
                 pending.fail(exc)
             raise
@@ -75,6 +82,45 @@ class PythonModelsMixin(metaclass=AdapterMeta):
             self.execute(f"drop table if exists {schema}.{quote(identifier + BACKUP_SUFFIX)}")
         if pending is not None:
             pending.close()
+
+    @available
+    def run_ddl(self, sql: str, relation: BaseRelation, wait: dict[str, Any] | None = None) -> None:
+        """One DDL statement on `relation` (e.g. CREATE OR REPLACE VIEW) with bounded metadata-lock waits."""
+        self._run_ddl(sql, [(relation.schema, relation.identifier)], wait)
+
+    def _run_ddl(self, sql: str, tables: list[tuple[str, str]], wait: dict[str, Any] | None) -> None:
+        """On dbt's own connection (so it never waits for itself), through the driver: a lock wait timeout
+        that is retried must not look like a failed statement to dbt's transaction handling."""
+        handle = self.connections.get_thread_connection().handle
+
+        def execute(statement: str) -> list[tuple[Any, ...]]:
+            cur = handle.cursor()
+            try:
+                cur.execute(statement)
+                return list(cur.fetchall()) if cur.with_rows else []
+            finally:
+                cur.close()
+
+        try:
+            locks.run_ddl(execute, execute, sql, tables, locks.WaitPolicy.from_settings(wait))
+        except locks.BlockedError as exc:
+            raise DbtRuntimeError(str(exc)) from exc
+
+    @available
+    def acquire_run_lock(self, project: str, wait_seconds: int = 0) -> str:
+        """Hold the writer lock of the target's schema until release_run_lock (renders an empty hook)."""
+        credentials = self.config.credentials
+        name = locks.run_lock_name(project, credentials.schema)
+        _RUN_LOCKS.acquire(lambda: connections.connect(credentials), name, int(wait_seconds or 0))
+        return ""
+
+    @available
+    def release_run_lock(self, project: str) -> str:
+        _RUN_LOCKS.release(locks.run_lock_name(project, self.config.credentials.schema))
+        return ""
+
+
+_RUN_LOCKS = locks.RunLocks()
 
 
 class MySQLPythonAdapter(PythonModelsMixin, MySQLAdapter):

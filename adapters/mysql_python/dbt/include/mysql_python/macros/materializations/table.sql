@@ -6,7 +6,8 @@
     queries fail. Here the new table is built as <name>__dbt_tmp (by SQL, or by the Python model's rows:
     mysql__py_write_table), indexed, commented and analyzed, then swapped in with ONE statement,
     `rename table target to backup, tmp to target`, which MySQL and MariaDB perform atomically
-    (adapter.swap_relations). The backup is dropped afterwards. If the build fails, the live table is untouched.
+    (adapter.swap_relations, waiting for metadata locks as lock_wait_policy() says). The backup is dropped
+    afterwards. If the build fails, the live table is untouched.
 
     dbt runs a Python model only from a statement called by the materialization itself, hence the body below
     is repeated per adapter type and the rest lives in the two macros it calls. (The gap of the stock types
@@ -50,7 +51,8 @@
     {%- do persist_docs(relations.new, model) -%}
     {%- do run_query('analyze table ' ~ relations.new) -%}
 
-    {%- do adapter.swap_relations(relations.new, relations.target, relations.existing, relations.backup) -%}
+    {%- do adapter.swap_relations(
+        relations.new, relations.target, relations.existing, relations.backup, lock_wait_policy()) -%}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
     {%- set should_revoke = should_revoke(relations.existing, full_refresh_mode=True) -%}

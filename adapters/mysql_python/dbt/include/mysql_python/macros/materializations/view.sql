@@ -1,7 +1,8 @@
 {#-
     Views rebuilt atomically: `create or replace view` swaps the definition in one statement (dbt's stock view
-    materialization renames target -> backup and tmp -> target: a moment without the view). Replacing a TABLE
-    by a view goes through <name>__dbt_tmp and the same single RENAME TABLE swap as table models.
+    materialization renames target -> backup and tmp -> target: a moment without the view), waiting for
+    metadata locks as lock_wait_policy() says. Replacing a TABLE by a view goes through <name>__dbt_tmp and
+    the same single RENAME TABLE swap as table models.
     MySQL keeps no comments on views: persist_docs does nothing for them.
 -#}
 
@@ -29,17 +30,17 @@
     {%- endif -%}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-    {%- call statement('main') -%}
-        {{ get_create_view_as_sql(intermediate_relation if replaces_table else target_relation, sql) }}
-    {%- endcall -%}
+    {%- set built = intermediate_relation if replaces_table else target_relation -%}
+    {%- do adapter.run_ddl(get_create_view_as_sql(built, sql), built, lock_wait_policy()) -%}
+    {%- do store_raw_result('main', message='CREATE VIEW', code='CREATE VIEW', rows_affected=0) -%}
     {%- if replaces_table -%}
-        {%- do adapter.swap_relations(intermediate_relation, target_relation, existing_relation, backup_relation) -%}
+        {%- do adapter.swap_relations(
+            intermediate_relation, target_relation, existing_relation, backup_relation, lock_wait_policy()) -%}
     {%- endif -%}
 
     {%- set should_revoke = should_revoke(existing_relation, full_refresh_mode=True) -%}
     {%- do apply_grants(target_relation, grant_config, should_revoke=should_revoke) -%}
     {{ run_hooks(post_hooks, inside_transaction=True) }}
-    {{ adapter.commit() }}
 
     {{ drop_relation_if_exists(backup_relation if replaces_table else none) }}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
