@@ -76,6 +76,14 @@ cohorts as (
 
 ),
 
+grid_size as (
+
+    select max(months_observed) as months_observed
+    from cohorts
+
+),
+
+-- 0, 1, … up to the oldest cohort's months_observed (no aggregate in the recursive part: MySQL forbids it)
 month_offsets as (
 
     select cast(0 as signed) as months_since_first
@@ -84,7 +92,8 @@ month_offsets as (
 
     select month_offsets.months_since_first + 1 as months_since_first
     from month_offsets
-    where month_offsets.months_since_first < (select max(cohorts.months_observed) from cohorts)
+    cross join grid_size
+    where month_offsets.months_since_first < grid_size.months_observed
 
 ),
 
