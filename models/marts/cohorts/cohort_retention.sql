@@ -20,31 +20,36 @@ orders as (
 
 ),
 
-customers as (
-
-    select
-        customer_unique_id,
-        min(order_month) as cohort_month
-    from orders
-    group by customer_unique_id
-
-),
-
--- the customer's orders numbered 1, 2, … in time (order_id breaks ties)
+-- each order with its customer's cohort (month of the first valid purchase) and its number among the
+-- customer's orders: 1, 2, … in time (order_id breaks ties)
 customer_orders as (
 
     select
-        orders.customer_unique_id,
-        orders.paid_amount,
-        customers.cohort_month,
-        timestampdiff(month, customers.cohort_month, orders.order_month) as months_since_first,
+        customer_unique_id,
+        order_month,
+        paid_amount,
+        min(order_month) over (partition by customer_unique_id) as cohort_month,
         row_number() over (
-            partition by orders.customer_unique_id
-            order by orders.purchased_at, orders.order_id
+            partition by customer_unique_id
+            order by purchased_at, order_id
         ) as order_number
     from orders
-    inner join customers
-        on orders.customer_unique_id = customers.customer_unique_id
+
+),
+
+-- per cohort and month: buyers, orders, revenue, and the customers whose first / second order it holds
+activity as (
+
+    select
+        cohort_month,
+        timestampdiff(month, cohort_month, order_month) as months_since_first,
+        count(distinct customer_unique_id) as active_customers,
+        sum(case when order_number = 1 then 1 else 0 end) as new_customers,
+        sum(case when order_number = 2 then 1 else 0 end) as new_repeat_customers,
+        count(*) as orders,
+        sum(paid_amount) as revenue
+    from customer_orders
+    group by cohort_month, months_since_first
 
 ),
 
@@ -64,15 +69,16 @@ observation as (
 
 ),
 
+-- every customer's first order is in month 0 of their cohort
 cohorts as (
 
     select
-        customers.cohort_month,
-        count(*) as cohort_customers,
-        timestampdiff(month, customers.cohort_month, observation.last_month) as months_observed
-    from customers
+        activity.cohort_month,
+        sum(activity.new_customers) as cohort_customers,
+        timestampdiff(month, activity.cohort_month, observation.last_month) as months_observed
+    from activity
     cross join observation
-    group by customers.cohort_month, observation.last_month
+    group by activity.cohort_month, observation.last_month
 
 ),
 
@@ -97,32 +103,6 @@ month_offsets as (
 
 ),
 
-activity as (
-
-    select
-        cohort_month,
-        months_since_first,
-        count(distinct customer_unique_id) as active_customers,
-        count(*) as orders,
-        sum(paid_amount) as revenue
-    from customer_orders
-    group by cohort_month, months_since_first
-
-),
-
--- customers whose second valid order falls in that month: they are repeat customers from then on
-new_repeaters as (
-
-    select
-        cohort_month,
-        months_since_first,
-        count(*) as customers
-    from customer_orders
-    where order_number = 2
-    group by cohort_month, months_since_first
-
-),
-
 grid as (
 
     select
@@ -132,7 +112,7 @@ grid as (
         coalesce(activity.active_customers, 0) as active_customers,
         coalesce(activity.orders, 0) as orders,
         coalesce(activity.revenue, 0) as revenue,
-        sum(coalesce(new_repeaters.customers, 0)) over cohort_months as repeat_customers,
+        sum(coalesce(activity.new_repeat_customers, 0)) over cohort_months as repeat_customers,
         sum(coalesce(activity.revenue, 0)) over cohort_months as cumulative_revenue
     from cohorts
     inner join month_offsets
@@ -141,10 +121,6 @@ grid as (
         on
             cohorts.cohort_month = activity.cohort_month
             and month_offsets.months_since_first = activity.months_since_first
-    left join new_repeaters
-        on
-            cohorts.cohort_month = new_repeaters.cohort_month
-            and month_offsets.months_since_first = new_repeaters.months_since_first
     window cohort_months as (
         partition by cohorts.cohort_month
         order by month_offsets.months_since_first
