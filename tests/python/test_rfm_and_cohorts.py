@@ -462,9 +462,9 @@ def test_rfm_segments_on_real_data(base_warehouse: settings.Warehouse) -> None:
         print(counts.to_frame("customers").assign(share=lambda t: (t["customers"] / len(rfm)).round(4)))
         print("\nKMeans segment x RFM segment (customers):")
         print(
-            crosswalk.pivot_table("customers", "rfm_segment", "segment_name", fill_value=0).reindex(
-                SEGMENT_ORDER
-            )
+            crosswalk.pivot_table(
+                "customers", "rfm_segment", ["segment_id", "segment_name"], aggfunc="sum", fill_value=0
+            ).reindex(SEGMENT_ORDER)
         )
 
         n = len(features)
