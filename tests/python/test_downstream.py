@@ -24,7 +24,8 @@ from olist_segments import db, settings
 
 # Everything built on the segmentation model but the model, plus the reference seed it joins.
 DOWNSTREAM = ("build", "--select", "customer_segments+", "--exclude", "customer_segments")
-FIRST_BUILD = ("build", "--select", "segment_definitions", *DOWNSTREAM[2:])
+# customer_rfm too: dim_customers and the crosswalk read it; built here from the hand-made customer_features.
+FIRST_BUILD = ("build", "--select", "segment_definitions", "rfm_segments", "customer_rfm", *DOWNSTREAM[2:])
 N_CUSTOMERS = 300
 K = 4
 STATES = ["SP", "SP", "SP", "RJ", "RJ", "MG", "RS", "PR", "BA", None]

@@ -15,6 +15,12 @@ customer_segments as (
 
 ),
 
+customer_rfm as (
+
+    select * from {{ ref('customer_rfm') }}
+
+),
+
 model_runs as (
 
     select * from {{ ref('stg_ml__segment_model_runs') }}
@@ -50,10 +56,13 @@ select
     customer_segments.distance_to_centroid,
     model_runs.k as segment_count,
     customer_segments.run_id,
-    customer_segments.scored_at
+    customer_segments.scored_at,
+    customer_rfm.rfm_segment
 from customer_features
 left join customer_segments
     on customer_features.customer_unique_id = customer_segments.customer_unique_id
+left join customer_rfm
+    on customer_features.customer_unique_id = customer_rfm.customer_unique_id
 left join model_runs
     on customer_segments.run_id = model_runs.run_id
 left join segment_definitions
