@@ -16,7 +16,8 @@ import pytest
 from conftest import ROOT
 from faultkit import explain, fresh_base
 from olist_harness import reliability
-from olist_harness.reliability import CHAIN_TABLES, BadInput, State
+from olist_harness.bad_input import BAD_INPUTS, TOO_FEW_CUSTOMERS, UNKNOWN_STATUS, BadInput
+from olist_harness.reliability import CHAIN_TABLES, State
 from olist_segments import db, settings
 
 
@@ -44,7 +45,7 @@ def slug(case: BadInput) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", reliability.BAD_INPUTS, ids=slug)
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=slug)
 def test_bad_input_is_refused_before_loading_and_nothing_published_changes(
     chain: Chain, case: BadInput
 ) -> None:
@@ -65,7 +66,7 @@ def test_a_value_check_data_accepts_but_a_dbt_test_refuses(chain: Chain) -> None
     """order_status 'lost': a plain varchar to check-data, refused by accepted_values on stg_olist__orders.
     dbt skips everything built on the failed test, so no mart moves; the raw seed table (not a published
     table) does hold the new file."""
-    case = reliability.UNKNOWN_STATUS
+    case = UNKNOWN_STATUS
     outcome = reliability.chain_run(
         chain.wh, case, chain.work / slug(case), chain.logs, before=chain.baseline
     )
@@ -88,7 +89,7 @@ def test_data_too_small_to_segment_leaves_the_published_marts_unchanged(chain: C
     """An 8-order extract passes check-data, but k up to 10 needs 10 customers: the upstream build refuses it
     (tests/dbt/assert_enough_customers_to_segment.sql) before customer_features and fct_orders are rebuilt,
     so nothing published changes."""
-    case = reliability.TOO_FEW_CUSTOMERS
+    case = TOO_FEW_CUSTOMERS
     outcome = reliability.chain_run(
         chain.wh, case, chain.work / slug(case), chain.logs, before=chain.baseline
     )
