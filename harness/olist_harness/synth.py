@@ -28,7 +28,7 @@ from pathlib import Path
 
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from olist_segments import db, settings
+from olist_segments import contract, db, settings
 from olist_segments.settings import PROJECT_ROOT, Warehouse
 
 log = logging.getLogger(__name__)
@@ -55,24 +55,7 @@ STATES: tuple[tuple[str, float, str], ...] = (
     ("AM", 1.5, "manaus"), ("AC", 0.8, "rio branco"), ("AP", 0.7, "macapa"), ("RR", 0.5, "boa vista"),
 )  # fmt: skip
 
-DDL = """(
-    customer_unique_id char(32) not null,
-    customer_state char(2) null,
-    customer_city varchar(100) null,
-    frequency int not null,
-    monetary decimal(14, 2) not null,
-    gmv decimal(14, 2) not null,
-    avg_order_value decimal(14, 2) not null,
-    first_purchase_at datetime not null,
-    last_purchase_at datetime not null,
-    recency_days int not null,
-    tenure_days int not null,
-    avg_review_score decimal(4, 2) null,
-    late_delivery_share decimal(5, 4) null,
-    distinct_categories int not null,
-    as_of_date date not null,
-    primary key (customer_unique_id)
-)"""
+DDL = contract.ddl(TABLE)  # customer_features as its dbt contract declares it
 
 DEFINITIONS_DDL = """(
     k int null,

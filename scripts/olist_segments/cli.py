@@ -7,7 +7,24 @@ import importlib
 import logging
 import sys
 
+import mysql.connector
+
 from . import __version__
+from .contract import ContractError
+from .db import IdentifierError
+from .features import SegmentError
+from .grants import GrantError
+from .settings import SettingsError
+
+# Errors a user can act on from their message alone (the server's own errors name their cause).
+EXPECTED_ERRORS = (
+    SegmentError,
+    SettingsError,
+    IdentifierError,
+    ContractError,
+    GrantError,
+    mysql.connector.Error,
+)
 
 # subcommand → (module exposing add_arguments(parser) and main(args) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -50,6 +67,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # every command's errors end here: one line, the traceback only with -v
+        if args.verbose:
+            logging.getLogger(__name__).exception("olist-segments %s failed", args.command)
+        print(f"olist-segments {args.command}: error: {describe(exc, args.verbose)}", file=sys.stderr)
+        return 1
+
+
+def describe(exc: BaseException, verbose: bool) -> str:
+    """An error as one line: the message of an error we expect, else its type too and where to look."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, EXPECTED_ERRORS):
+        return text
+    return f"{type(exc).__name__}: {text}" + ("" if verbose else " (run with -v for the traceback)")
 
 
 if __name__ == "__main__":

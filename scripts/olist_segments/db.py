@@ -1,12 +1,11 @@
-"""The product's one way to talk to MySQL/MariaDB: connections, statements, quoting, the named lock.
+"""The product's one way to talk to MySQL/MariaDB: connections, statements, identifier quoting.
 
 (A dbt Python model talks to the warehouse through the adapter's session instead: adapters/mysql_python.)"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import mysql.connector
@@ -95,26 +94,3 @@ def implementation(conn: MySQLConnectionAbstract) -> str:
     from mysql.connector.connection_cext import CMySQLConnection
 
     return "C extension" if isinstance(conn, CMySQLConnection) else "pure Python"
-
-
-class LockTimeout(RuntimeError):
-    """Another olist-segments run holds the pipeline lock."""
-
-
-@contextmanager
-def named_lock(conn: MySQLConnectionAbstract, name: str, timeout_s: int = 0) -> Iterator[None]:
-    """Hold MySQL's GET_LOCK(name) for the block, so two runs never interleave."""
-    cur = conn.cursor()
-    cur.execute("SELECT GET_LOCK(%s, %s)", (name, timeout_s))
-    (got,) = cur.fetchone()
-    if got != 1:
-        raise LockTimeout(
-            f"another olist-segments run holds the lock {name!r} (waited {timeout_s} s); "
-            "wait for it to finish or pass --wait SECONDS"
-        )
-    try:
-        yield
-    finally:
-        cur.execute("SELECT RELEASE_LOCK(%s)", (name,))
-        cur.fetchall()
-        cur.close()

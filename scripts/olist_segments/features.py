@@ -8,7 +8,6 @@ smaller: exact KMeans); pass 2 scores chunk by chunk (see segmentation.py).
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -19,8 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
-from . import db
-from .settings import SettingsError
+from . import contract, db
 
 if TYPE_CHECKING:
     from dbt.adapters.mysql_python.python_models import Table
@@ -31,18 +29,6 @@ MART = "customer_features"
 KEY = "customer_unique_id"
 AS_OF = "as_of_date"
 DEFAULT_FEATURES: tuple[str, ...] = ("monetary", "frequency")
-# Numeric customer_features columns a model may use (contract names). Anything else is refused before any SQL.
-NUMERIC_FEATURES: tuple[str, ...] = (
-    "monetary",
-    "frequency",
-    "gmv",
-    "avg_order_value",
-    "recency_days",
-    "tenure_days",
-    "avg_review_score",
-    "late_delivery_share",
-    "distinct_categories",
-)
 _NUMERIC_TYPES = {"tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double"}
 
 
@@ -54,13 +40,19 @@ class GateError(SegmentError):
     """customer_features is not fit for segmentation; nothing was published."""
 
 
+def allowed_features() -> tuple[str, ...]:
+    """The numeric columns of customer_features' contract (its YAML); any other name is refused before SQL."""
+    return contract.numeric_columns(MART)
+
+
 def parse_features(text: str) -> tuple[str, ...]:
     """`monetary,frequency,recency_days` → validated names (monetary and frequency are required)."""
     names = tuple(part.strip() for part in text.split(","))
-    unknown = [n for n in names if n not in NUMERIC_FEATURES]
+    allowed = allowed_features()
+    unknown = [n for n in names if n not in allowed]
     if unknown:
         raise SegmentError(
-            f"unknown feature {unknown[0]!r}: choose from {', '.join(NUMERIC_FEATURES)} (comma-separated)"
+            f"unknown feature {unknown[0]!r}: choose from {', '.join(allowed)} (comma-separated)"
         )
     if len(set(names)) != len(names):
         raise SegmentError(f"feature listed twice in {text!r}")
@@ -198,13 +190,3 @@ class Scaler:
             "mean": [float(v) for v in self.standard.mean_],
             "scale": [float(v) for v in self.standard.scale_],
         }
-
-
-def cli_error(command: str, exc: BaseException, verbose: bool) -> int:
-    """Print one clear line for a failed command (the traceback only with -v); the exit status is 1."""
-    if verbose:
-        log.exception("%s failed", command)
-    known = isinstance(exc, SegmentError | db.IdentifierError | db.LockTimeout | SettingsError)
-    message = " ".join(str(exc).split()) if known else f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-    print(f"olist-segments {command}: error: {message}", file=sys.stderr)
-    return 1

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -145,8 +144,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         statements = plan(base, args.pipeline_user, args.bi_user, args.host)
     except db.IdentifierError as exc:
-        print(f"grants: {exc}; nothing was run", file=sys.stderr)
-        return 2
+        raise GrantError(f"{exc}; nothing was run") from exc
     print(f"-- least-privilege users for base schema {base} (run as an administrator)")
     print("\n".join(s.render() for s in statements))
     if not args.apply:
@@ -155,8 +153,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         apply(conn, statements, os.environ)
     except GrantError as exc:
-        print(f"grants: {exc}; nothing was run", file=sys.stderr)
-        return 2
+        raise GrantError(f"{exc}; nothing was run") from exc
     finally:
         conn.close()
     print(f"-- applied on {wh.host}:{wh.port} as {wh.user}")

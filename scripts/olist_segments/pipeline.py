@@ -5,14 +5,13 @@ runs seeds, models (the segmentation model customer_segments among them), the se
 every test in DAG order, exactly as an analytics engineer's scheduler would; the report is drawn from what
 was published.
 
-The run holds the lock `olist_segments_run:<schema>` from start to end, so two runs on one schema never
-interleave.
+Two runs on one schema never interleave: every dbt run holds the schema's writer lock (dbt_project.yml's
+on-run-start hook); `--wait` is how long this one waits for another.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import os
 import time
@@ -22,11 +21,9 @@ from pathlib import Path
 
 import yaml
 
-from . import db, dbt_cli, segment, settings
+from . import dbt_cli, model_options, settings
 
 log = logging.getLogger(__name__)
-
-MAX_LOCK_NAME = 64  # MySQL's limit for GET_LOCK names
 
 
 @dataclass
@@ -43,26 +40,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--vars", help="more dbt vars (YAML) for the build, e.g. \"{as_of_date: '2018-09-01'}\""
     )
-    segment.add_model_options(parser)
+    model_options.add_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder (reports/)")
     parser.add_argument("--no-report", action="store_true", help="skip the report")
     parser.add_argument(
-        "--wait", type=int, default=0, metavar="SECONDS", help="wait this long for another run on the schema"
+        "--wait",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="wait this long for another run on the schema (dbt var run_lock_wait_seconds)",
     )
-
-
-def run_lock_name(wh: settings.Warehouse) -> str:
-    name = f"olist_segments_run:{wh.schema}"
-    if len(name) <= MAX_LOCK_NAME:
-        return name
-    return f"olist_segments_run:{hashlib.sha1(wh.schema.encode()).hexdigest()}"
 
 
 def build(args: argparse.Namespace) -> Callable[[], int]:
     extra = yaml.safe_load(args.vars) if args.vars else {}
     if not isinstance(extra, dict):
         raise settings.SettingsError(f"--vars must be a YAML mapping, got {args.vars!r}")
-    cmd = dbt_cli.command("build", target=args.target, dbt_vars={**extra, **segment.model_vars(args)})
+    run_lock = {"run_lock_wait_seconds": args.wait} if args.wait else {}
+    dbt_vars = {**extra, **run_lock, **model_options.dbt_vars(args)}
+    cmd = dbt_cli.command("build", target=args.target, dbt_vars=dbt_vars)
     return lambda: dbt_cli.stream(cmd)
 
 
@@ -137,15 +133,7 @@ def main(args: argparse.Namespace) -> int:
         # relative to where the user is, also for dbt (which reads seed-paths relative to the project)
         os.environ["OLIST_DATA_DIR"] = str(Path(data_dir).resolve())
     steps = plan(args, wh)
-    conn = db.connect(wh)
-    try:
-        with db.named_lock(conn, run_lock_name(wh), args.wait):
-            failed = execute(steps)
-    except db.LockTimeout as exc:
-        log.error("%s", exc)
-        return 1
-    finally:
-        conn.close()
+    failed = execute(steps)
     print(summary(steps), flush=True)
     if failed:
         log.error("step %r failed: later steps not run. %s", failed.name, _what_changed(failed.name))

@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from . import db, features, settings
+from . import db, settings
 from .features import KEY, MART, SegmentError
 from .registry import RUNS
 from .segmentation import SEGMENTS
@@ -319,9 +319,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    try:
-        page = build(settings.load(args.target), args.out, args.sample)
-    except Exception as exc:
-        return features.cli_error("report", exc, bool(getattr(args, "verbose", False)))
+    page = build(settings.load(args.target), args.out, args.sample)
     print(f"report: {page}")
     return 0

@@ -7,73 +7,22 @@ models/ml/customer_segments.py; its settings are the dbt vars segment_* of dbt_p
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from . import dbt_cli, features, settings
-from .segmentation import SegmentOptions, at_least, parse_k, parse_range
-
-# option → dbt var, in the order of --help
-OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
-    "features": (features.parse_features, "comma-separated customer_features columns"),
-    "k": (parse_k, "segments: auto or a number"),
-    "k_range": (parse_range, "LO-HI: the k tried when k is auto"),
-    "random_state": (int, "KMeans and sampling seed"),
-    "n_init": (at_least(1), "KMeans initialisations per k"),
-    "max_iter": (at_least(1), "KMeans iterations"),
-    "chunk_size": (at_least(1), "rows per read and per load"),
-    "max_fit_rows": (at_least(2), "fit on a uniform sample of this size above it"),
-    "silhouette_sample": (at_least(2), "points for the silhouette"),
-    "bulk_load": (str, "auto | infile (LOAD DATA LOCAL) | insert"),
-}
-
-
-def _checked(parse: Callable[[str], Any]) -> Callable[[str], str]:
-    """Validate the text now (a clear argparse error), pass it on to dbt as written."""
-
-    def check(text: str) -> str:
-        try:
-            parse(text)
-        except (features.SegmentError, ValueError) as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from exc
-        return text
-
-    return check
-
-
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    defaults = SegmentOptions()
-    for name, (parse, help_text) in OPTIONS.items():
-        default = getattr(defaults, name, "auto")
-        if isinstance(default, tuple):
-            default = ",".join(default) if name == "features" else "-".join(map(str, default))
-        parser.add_argument(
-            f"--{name.replace('_', '-')}",
-            dest=name,
-            type=_checked(parse),
-            metavar=name.upper(),
-            help=f"{help_text} (dbt var segment_{name}; default {'auto' if default is None else default})",
-        )
-
-
-def model_vars(args: argparse.Namespace) -> dict[str, str]:
-    """The dbt vars for the options given on the command line (the others keep dbt_project.yml's values)."""
-    return {
-        f"segment_{name}": getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None
-    }
+from . import dbt_cli, model_options, settings
+from .features import SegmentError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", help="dbt target (default: DBT_TARGET or the profile's default)")
-    add_model_options(parser)
+    model_options.add_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder (reports/)")
     parser.add_argument("--no-report", action="store_true", help="rebuild without drawing the report")
 
 
 def main(args: argparse.Namespace) -> int:
     cmd = dbt_cli.command(
-        "build", "--select", "customer_segments+", target=args.target, dbt_vars=model_vars(args)
+        "build", "--select", "customer_segments+", target=args.target, dbt_vars=model_options.dbt_vars(args)
     )
     code = dbt_cli.stream(cmd)
     if code != 0:
@@ -90,6 +39,6 @@ def main(args: argparse.Namespace) -> int:
     try:
         html = report.build(settings.load(args.target), args.out)
     except Exception as exc:
-        return features.cli_error("segment (published; the report failed)", exc, bool(args.verbose))
+        raise SegmentError(f"the segments were published, but the report failed: {exc}") from exc
     print(f"report: {html}")
     return 0

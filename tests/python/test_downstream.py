@@ -20,7 +20,7 @@ from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from conftest import ROOT, query, run_dbt
 from olist_harness import synth
-from olist_segments import db, settings
+from olist_segments import contract, db, registry, settings
 
 # Everything built on the segmentation model but the model, plus the reference seed it joins.
 DOWNSTREAM = ("build", "--select", "customer_segments+", "--exclude", "customer_segments")
@@ -29,23 +29,6 @@ FIRST_BUILD = ("build", "--select", "segment_definitions", "rfm_segments", "cust
 N_CUSTOMERS = 300
 K = 4
 STATES = ["SP", "SP", "SP", "RJ", "RJ", "MG", "RS", "PR", "BA", None]
-
-CUSTOMER_SEGMENTS_DDL = """
-create table {table} (
-    customer_unique_id char(32) not null primary key,
-    segment_id int not null,
-    segment_name varchar(64) not null,
-    distance_to_centroid double not null,
-    run_id char(36) not null,
-    scored_at datetime not null
-)"""
-MODEL_RUNS_DDL = """
-create table {table} (
-    run_id char(36) not null primary key,
-    started_at datetime, finished_at datetime, status varchar(16), k int, k_selection varchar(16),
-    features longtext, params longtext, metrics longtext, centroids longtext, scaler longtext,
-    library_versions longtext, n_customers int, data_as_of date, silhouette double
-)"""
 
 
 def create_customer_features(
@@ -82,8 +65,9 @@ def create_customer_features(
 def create_ml_tables(conn: MySQLConnectionAbstract, wh: settings.Warehouse) -> None:
     cur = conn.cursor()
     db.create_schema(conn, wh, wh.schema_for("ml"))
-    cur.execute(CUSTOMER_SEGMENTS_DDL.format(table=db.qualified(wh.schema_for("ml"), "customer_segments")))
-    cur.execute(MODEL_RUNS_DDL.format(table=db.qualified(wh.schema_for("ml"), "segment_model_runs")))
+    segments = db.qualified(wh.schema_for("ml"), "customer_segments")
+    cur.execute(f"create table {segments} {contract.ddl('customer_segments')}")
+    cur.execute(f"create table {db.qualified(wh.schema_for('ml'), registry.RUNS)} {registry.DDL}")
     cur.close()
 
 

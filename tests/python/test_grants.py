@@ -240,7 +240,7 @@ def test_hostile_names_are_refused_before_any_sql(
         host,
         "--apply",
     ]
-    assert cli.main(argv) == 2
+    assert cli.main(argv) == 1
     captured = capsys.readouterr()
     assert "nothing was run" in captured.err and "GRANT" not in captured.out
 
@@ -251,7 +251,7 @@ def test_missing_password_is_refused(
     monkeypatch.delenv(grants.PIPELINE_PASSWORD_ENV, raising=False)
     monkeypatch.setenv(grants.BI_PASSWORD_ENV, "x")
     name = f"tp_{uuid.uuid4().hex[:12]}"
-    assert cli.main(["grants", "--pipeline-user", name, "--bi-user", "tb_never", "--apply"]) == 2
+    assert cli.main(["grants", "--pipeline-user", name, "--bi-user", "tb_never", "--apply"]) == 1
     assert f"set {grants.PIPELINE_PASSWORD_ENV}" in capsys.readouterr().err
 
 
@@ -266,7 +266,7 @@ def test_existing_powerful_account_is_not_touched(
         code = run_grants(
             monkeypatch, scratch.schema, name, f"tb_{uuid.uuid4().hex[:12]}", (secret(), secret())
         )
-        assert code == 2
+        assert code == 1
         assert "already exists with global privileges (PROCESS)" in capsys.readouterr().err
         conn = db.connect(scratch)
         cur = conn.cursor()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, query, run_dbt
-from olist_segments import cli, db, lineage, pipeline, settings
+from olist_segments import cli, db, lineage, settings
 
 
 def olist_segments(
@@ -199,15 +199,18 @@ def test_plain_dbt_build_is_the_whole_workflow_mysql_type(scratch: settings.Ware
 
 
 def test_run_refuses_while_another_run_holds_the_lock(scratch: settings.Warehouse) -> None:
+    """The schema's writer lock is dbt's (on-run-start): `olist-segments run` waits --wait seconds for it."""
     conn = db.connect(scratch)
-    with db.named_lock(conn, pipeline.run_lock_name(scratch)):
-        start = time.monotonic()
-        proc = olist_segments("run", "--wait", "1", wh=scratch)
+    (got,) = query(conn, "select get_lock(%s, 0)", (f"olist_segments:{scratch.schema}",))[0]
+    assert got == 1
+    start = time.monotonic()
+    proc = olist_segments("run", "--wait", "1", wh=scratch)
     conn.close()
     assert proc.returncode == 1
-    assert "another olist-segments run holds the lock" in proc.stderr
-    assert "[1/" not in proc.stderr  # nothing ran
-    assert time.monotonic() - start < 30
+    assert "another run is writing to this schema" in proc.stdout and "waited 1 s" in proc.stdout
+    assert "step 'build' failed" in proc.stderr and "[2/2] report" not in proc.stderr
+    assert "OK created" not in proc.stdout  # nothing ran
+    assert time.monotonic() - start < 60
 
 
 def test_run_stops_at_check_data_naming_the_step(scratch: settings.Warehouse, tmp_path: Path) -> None:

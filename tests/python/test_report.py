@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 import segfixtures as sf
-from olist_segments import report
+from olist_segments import cli, report
 from olist_segments.settings import Warehouse
 
 FILES = {"elbow.png", "silhouette.png", "segments.png", "profile.png", "report.html"}
@@ -78,7 +78,7 @@ def test_report_without_published_segments_is_a_clear_error(
     scratch: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("DBT_SCHEMA", scratch.schema)
-    assert report.main(parse(report, ["--out", str(tmp_path)])) == 1
+    assert cli.main(["report", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err == (
         f"olist-segments report: error: no published segments: {scratch.schema}_ml.customer_segments"

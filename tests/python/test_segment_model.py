@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import segfixtures as sf
-from conftest import ROOT
+from conftest import ROOT, run_dbt
 from olist_segments import db, segment
 from olist_segments.settings import Warehouse
 
@@ -183,6 +183,7 @@ def test_hostile_features_are_refused_before_any_sql(
 def test_cli_refits_and_rebuilds_what_depends_on_the_model(
     wh: Warehouse, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    run_dbt("build", "--select", "rfm_segments", "customer_rfm", schema=wh.schema)  # what dim_customers joins
     monkeypatch.setenv("DBT_SCHEMA", wh.schema)
     monkeypatch.setenv("DBT_TARGET_PATH", str(ROOT / "target" / f"pytest_{wh.schema}"))
     args = ["--k", "3", "--n-init", "2", "--features", "monetary,frequency,recency_days"]

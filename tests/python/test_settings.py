@@ -44,20 +44,6 @@ def test_hostile_identifiers_are_refused(bad: str) -> None:
         db.quote_ident(bad)
 
 
-def test_named_lock_excludes_a_second_holder(base_warehouse: settings.Warehouse) -> None:
-    first, second = db.connect(base_warehouse), db.connect(base_warehouse)
-    with (
-        db.named_lock(first, "olist_segments_test_lock"),
-        pytest.raises(db.LockTimeout, match="another olist-segments run"),
-        db.named_lock(second, "olist_segments_test_lock", timeout_s=0),
-    ):
-        pass
-    with db.named_lock(second, "olist_segments_test_lock"):
-        pass
-    first.close()
-    second.close()
-
-
 def test_drop_base_drops_only_the_base_and_its_layer_schemas(base_warehouse: settings.Warehouse) -> None:
     base = new_base_schema("drop")
     mine = [base, f"{base}_raw", f"{base}_marts"]
