@@ -195,6 +195,7 @@ def test_plain_dbt_build_is_the_whole_workflow_mysql_type(scratch: settings.Ware
         "segment_summary",
         "customer_segments_snapshot",
         "segment_transitions",
+        "segment_rfm_crosswalk",
     }
 
 
