@@ -1,10 +1,12 @@
 """customer_segments: every customer of customer_features in a KMeans segment with a stable id and name.
 
 A dbt Python model, run in the dbt process by the mysql_python / mariadb_python adapter (adapters/mysql_python).
-The work is olist_segments.segmentation's: the validation gate, log1p + standard scaling, k by the elbow
-(kneedle) with the silhouette beside it, segment ids ranked by centre spend and names from
-segment_definitions. It yields the customers chunk by chunk (memory stays bounded); the adapter loads them
-into a new table and swaps it in with the run's row of segment_model_runs in one RENAME TABLE.
+The work is olist_segments.segmentation's: the validation gate; scoring with the approved (published) model,
+or a refit (log1p + standard scaling, k by the elbow with the silhouette beside it) whose segments keep the
+published ids and names and whose new segments are named from their profile (segment_definitions); the
+drift and stability gate against the published run. It yields the customers chunk by chunk (memory stays
+bounded); the adapter loads them into a new table and swaps it in with the run's row of segment_model_runs
+in one RENAME TABLE.
 Settings: the dbt vars segment_* (dbt_project.yml), e.g. `dbt build -s customer_segments+ --vars '{segment_k: 5}'`.
 """
 
@@ -22,5 +24,17 @@ def model(dbt, session):
         chunk_size=dbt.config.get("chunk_size"),
         max_fit_rows=dbt.config.get("max_fit_rows"),
         silhouette_sample=dbt.config.get("silhouette_sample"),
+        refit=dbt.config.get("refit"),
+        refit_after_days=dbt.config.get("refit_after_days"),
+        k_switch_margin=dbt.config.get("k_switch_margin"),
+        match_max_distance=dbt.config.get("match_max_distance"),
+        max_psi=dbt.config.get("max_psi"),
+        refit_psi=dbt.config.get("refit_psi"),
+        min_ari=dbt.config.get("min_ari"),
+        max_size_change=dbt.config.get("max_size_change"),
+        accept_drift=dbt.config.get("accept_drift"),
     )
-    return segment(dbt.ref("customer_features"), dbt.ref("segment_definitions"), session, options)
+    customers = dbt.ref("customer_features")
+    definitions = dbt.ref("segment_definitions")
+    published = session.table(str(dbt.this))
+    return segment(customers, definitions, published, session, options)

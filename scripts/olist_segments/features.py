@@ -172,21 +172,27 @@ class Reservoir:
 
 
 class Scaler:
-    """log1p, then sklearn's StandardScaler; `inverse` maps model space back to original units."""
+    """log1p, then standard scaling (fitted by sklearn's StandardScaler, or the stored mean and scale of a
+    published model); `inverse` maps model space back to original units."""
 
-    def __init__(self, fit_values: np.ndarray) -> None:
-        self.standard = StandardScaler().fit(np.log1p(fit_values))
+    def __init__(self, mean: np.ndarray, scale: np.ndarray) -> None:
+        self.mean, self.scale = np.asarray(mean, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+
+    @classmethod
+    def fit(cls, values: np.ndarray) -> Scaler:
+        standard = StandardScaler().fit(np.log1p(values))
+        return cls(standard.mean_, standard.scale_)
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        return np.asarray(self.standard.transform(np.log1p(values)))
+        return (np.log1p(values) - self.mean) / self.scale
 
     def inverse(self, scaled: np.ndarray) -> np.ndarray:
-        return np.expm1(np.asarray(self.standard.inverse_transform(scaled)))
+        return np.expm1(np.asarray(scaled) * self.scale + self.mean)
 
     def params(self, features: Sequence[str]) -> dict[str, object]:
         return {
             "transform": "log1p then StandardScaler",
             "features": list(features),
-            "mean": [float(v) for v in self.standard.mean_],
-            "scale": [float(v) for v in self.standard.scale_],
+            "mean": [float(v) for v in self.mean],
+            "scale": [float(v) for v in self.scale],
         }

@@ -7,7 +7,6 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import sklearn
@@ -15,11 +14,6 @@ from kneed import KneeLocator
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
-
-from .features import SegmentError
-
-if TYPE_CHECKING:
-    from dbt.adapters.mysql_python.python_models import Table
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +84,12 @@ def choose_k(
     n_init: int,
     max_iter: int = 300,
     silhouette_sample: int = 10_000,
+    previous_k: int | None = None,
+    k_switch_margin: float = 0.05,
 ) -> ModelFit:
-    """Fit every k in `ks`; pick the elbow of inertia, else (no elbow) the best silhouette."""
+    """Fit every k in `ks`; pick the elbow of inertia, else (no elbow) the best silhouette. k does not flap:
+    with a published k among `ks`, a different k is taken only if its silhouette beats the published k's by
+    at least `k_switch_margin`."""
     scores: list[KScore] = []
     models: dict[int, KMeans] = {}
     began = time.monotonic()
@@ -121,6 +119,17 @@ def choose_k(
         rule = "no elbow found: best silhouette"
     else:
         k, rule = ks[0], "no elbow and no silhouette: smallest k"
+    silhouettes = {s.k: s.silhouette for s in scores}
+    if previous_k in silhouettes and previous_k != k and len(ks) > 1:
+        new, old = silhouettes[k], silhouettes[previous_k]
+        if new is None or old is None or new < old + k_switch_margin:
+            rule = (
+                f"kept the published k={previous_k}: k={k} ({rule}) is not clearly better"
+                f" (silhouette {_fmt(new)} vs {_fmt(old)}; a switch needs +{k_switch_margin})"
+            )
+            k = previous_k
+        else:
+            rule += f"; switched from the published k={previous_k} (silhouette {_fmt(new)} vs {_fmt(old)})"
     log.info("chose k=%d (%s)", k, rule)
     return ModelFit(k, "fixed" if len(ks) == 1 else "auto", rule, knee, tuple(scores), models[k])
 
@@ -129,42 +138,8 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def segment_ids(centroids: np.ndarray, features: Sequence[str]) -> np.ndarray:
-    """Segment id (1..k) of each KMeans label: 1 = lowest centroid monetary value, ties broken by frequency,
-    then by the other features in order. `centroids` are in original units; KMeans' own ids play no part."""
-    m, f = features.index("monetary"), features.index("frequency")
-    others = [i for i in range(len(features)) if i not in (m, f)]
-    # np.lexsort sorts by the last key first.
-    order = np.lexsort([centroids[:, i] for i in reversed(others)] + [centroids[:, f], centroids[:, m]])
-    ids = np.empty(len(centroids), dtype=np.int64)
-    ids[order] = np.arange(1, len(centroids) + 1)
-    return ids
-
-
 def assign(centers: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centre (KMeans label) and the exact euclidean distance to it, in model (scaled) space."""
     distances = np.sqrt(((z[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
     labels = distances.argmin(axis=1)
     return labels, distances[np.arange(len(z)), labels]
-
-
-def load_definitions(table: Table, ks: Sequence[int]) -> dict[int, list[str]]:
-    """Segment names (index: segment_id - 1) for every k in `ks` from the segment_definitions seed."""
-    where = f"{table.schema}.{table.identifier} (seeds/reference/segment_definitions.csv, loaded by dbt seed)"
-    if not table.exists():
-        raise SegmentError(f"table {where} not found: run dbt seed --select segment_definitions")
-    frame = table.to_pandas(["k", "segment_id", "segment_name"], order_by=["k", "segment_id"])
-    found: dict[int, list[tuple[int, str]]] = {}
-    for k, sid, name in frame.itertuples(index=False):
-        if int(k) in ks:
-            found.setdefault(int(k), []).append((int(sid), str(name)))
-    for k in ks:
-        got = [sid for sid, _ in found.get(k, [])]
-        if got != list(range(1, k + 1)):
-            raise SegmentError(
-                f"no complete segment definitions for k={k} in {where}: need segment_id 1..{k}, found {got}"
-            )
-        bad = [name for _, name in found[k] if not 0 < len(name) <= 64]
-        if bad:
-            raise SegmentError(f"segment_name must be 1-64 characters in {where}: {bad[0]!r} (k={k})")
-    return {k: [name for _, name in rows] for k, rows in found.items()}

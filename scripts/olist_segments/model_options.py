@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import features
-from .segmentation import SegmentOptions, at_least, parse_k, parse_range
+from .segmentation import SegmentOptions, at_least, parse_bool, parse_k, parse_range, parse_refit
 
 # option → dbt var, in the order of --help
 OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
@@ -21,6 +21,9 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
     "chunk_size": (at_least(1), "rows per read and per load"),
     "max_fit_rows": (at_least(2), "fit on a uniform sample of this size above it"),
     "silhouette_sample": (at_least(2), "points for the silhouette"),
+    "refit": (parse_refit, "never | auto | always: score with the approved model or refit"),
+    "refit_after_days": (at_least(0), "refit: auto refits a model older than this"),
+    "accept_drift": (parse_bool, "true: publish a run the drift gate would refuse"),
     "bulk_load": (str, "auto | infile (LOAD DATA LOCAL) | insert"),
 }
 

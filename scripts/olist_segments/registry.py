@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RUNS = "segment_model_runs"
+JSON_COLUMNS = ("features", "params", "metrics", "centroids", "scaler", "library_versions")
 DDL = """(
     run_id char(36) not null,
     started_at datetime not null,
@@ -84,9 +85,29 @@ def insert(session: Session, table: Table, record: RunRecord) -> None:
     session.execute(f"insert into {table.name} ({columns}) values ({marks})", list(values.values()))
 
 
+def published_row(session: Session, segments: Table) -> dict[str, Any] | None:
+    """The registry row of the run now in `segments` (customer_segments), JSON decoded; None at first."""
+    runs = session.table(segments.schema, RUNS)
+    if not segments.exists() or not runs.exists():
+        return None
+    rows = session.query(f"select run_id from {segments.name} limit 1")
+    if not rows:
+        return None
+    columns = list(runs.columns())
+    found = session.query(f"select * from {runs.name} where run_id = %s", (rows[0][0],))
+    if not found:
+        return None
+    row = dict(zip(columns, found[0], strict=True))
+    for name in JSON_COLUMNS:
+        row[name] = None if row.get(name) is None else json.loads(str(row[name]))
+    return row
+
+
 def record_failure(session: Session, record: RunRecord, error: BaseException) -> None:
-    """Record a failed run in the live registry, if there is one (a first run that fails creates nothing)."""
-    record.status, record.finished_at = "failed", now()
+    """Record a failed run in the live registry, if there is one (a first run that fails creates nothing).
+    A run the drift gate stopped is `refused`, any other `failed`."""
+    record.status = "refused" if getattr(error, "refused", False) else "failed"
+    record.finished_at = now()
     record.metrics = {
         **(record.metrics or {}),
         "error": f"{type(error).__name__}: {' '.join(str(error).split())}",

@@ -1,4 +1,4 @@
-"""Model unit tests: k selection, stable segment ids, sampling, scaling and the in-memory gate checks."""
+"""Model unit tests: k selection (that does not flap), sampling, scaling and the in-memory gate checks."""
 
 from __future__ import annotations
 
@@ -35,6 +35,20 @@ def test_no_elbow_falls_back_to_the_best_silhouette_and_says_so() -> None:
     assert fit.k == max(fit.scores, key=lambda s: s.silhouette or -1).k == 3
 
 
+def test_a_published_k_is_kept_unless_another_is_clearly_better() -> None:
+    x = blobs(4)
+
+    def choose(**kw: float) -> model.ModelFit:
+        return model.choose_k(x, range(2, 11), random_state=42, n_init=2, silhouette_sample=1000, **kw)
+
+    sil = {s.k: s.silhouette for s in choose().scores}
+    assert choose().k == 4 and sil[4] - sil[5] > 0.05
+    kept = choose(previous_k=5, k_switch_margin=sil[4] - sil[5] + 0.01)  # not better by the margin
+    assert kept.k == 5 and kept.rule.startswith("kept the published k=5: k=4")
+    switched = choose(previous_k=5)  # clearly better than the default margin
+    assert switched.k == 4 and "switched from the published k=5" in switched.rule
+
+
 def test_fixed_k() -> None:
     fit = model.choose_k(blobs(4), [6], random_state=1, n_init=1)
     assert (fit.k, fit.k_selection, fit.rule, fit.model.n_clusters) == (6, "fixed", "fixed", 6)
@@ -46,39 +60,6 @@ def test_fits_are_reproducible() -> None:
     second = model.fit_kmeans(x, 5, random_state=42, n_init=4)
     assert np.array_equal(first.labels_, second.labels_)
     assert np.array_equal(first.cluster_centers_, second.cluster_centers_)
-
-
-def test_segment_ids_do_not_depend_on_kmeans_label_order() -> None:
-    x = np.abs(blobs(5)) * [50.0, 1.0]  # (monetary, frequency)-like, non-negative
-    km = KMeans(n_clusters=5, n_init=2, random_state=0).fit(x)
-    centroids, labels = km.cluster_centers_, km.labels_
-    expected = model.segment_ids(centroids, ["monetary", "frequency"])[labels]
-    assert sorted(set(expected.tolist())) == [1, 2, 3, 4, 5]
-    # segment 1 has the lowest monetary centre, segment 5 the highest
-    means = [x[expected == s, 0].mean() for s in range(1, 6)]
-    by_centre = sorted(range(5), key=lambda i: centroids[i, 0])
-    assert [int(model.segment_ids(centroids, ["monetary", "frequency"])[i]) for i in by_centre] == [
-        1,
-        2,
-        3,
-        4,
-        5,
-    ]
-    assert means[0] < means[-1]
-    rng = np.random.default_rng(3)
-    for _ in range(10):
-        perm = rng.permutation(5)  # new label j is old label perm[j]
-        inverse = np.argsort(perm)
-        relabelled = model.segment_ids(centroids[perm], ["monetary", "frequency"])[inverse[labels]]
-        assert np.array_equal(relabelled, expected)
-
-
-def test_ties_in_monetary_are_broken_by_frequency_then_other_features() -> None:
-    centroids = np.array([[100.0, 2.0, 5.0], [100.0, 1.0, 9.0], [50.0, 3.0, 1.0], [100.0, 1.0, 3.0]])
-    assert model.segment_ids(centroids, ["monetary", "frequency", "recency_days"]).tolist() == [4, 3, 1, 2]
-    # the ranking follows the names, not the column positions
-    reordered = centroids[:, [2, 0, 1]]
-    assert model.segment_ids(reordered, ["recency_days", "monetary", "frequency"]).tolist() == [4, 3, 1, 2]
 
 
 def test_assign_is_the_nearest_centre_with_its_exact_distance() -> None:
@@ -114,7 +95,7 @@ def test_reservoir_is_a_seeded_uniform_sample() -> None:
 
 def test_scaler_is_log1p_then_standard_and_inverts() -> None:
     values = np.array([[0.0, 1.0], [99.0, 3.0], [999.0, 1.0]])
-    scaler = Scaler(values)
+    scaler = Scaler.fit(values)
     z = scaler.transform(values)
     assert np.allclose(z.mean(axis=0), 0) and np.allclose(z.std(axis=0), 1)
     assert np.allclose(scaler.inverse(z), values)

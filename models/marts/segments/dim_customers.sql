@@ -27,9 +27,9 @@ model_runs as (
 
 ),
 
-segment_definitions as (
+run_segments as (
 
-    select * from {{ ref('segment_definitions') }}
+    select * from {{ ref('stg_ml__run_segments') }}
 
 )
 
@@ -51,8 +51,8 @@ select
     customer_features.as_of_date,
     customer_segments.segment_id,
     customer_segments.segment_name,
-    segment_definitions.description as segment_description,
-    segment_definitions.suggested_action,
+    run_segments.segment_description,
+    run_segments.suggested_action,
     customer_segments.distance_to_centroid,
     model_runs.k as segment_count,
     customer_segments.run_id,
@@ -65,7 +65,7 @@ left join customer_rfm
     on customer_features.customer_unique_id = customer_rfm.customer_unique_id
 left join model_runs
     on customer_segments.run_id = model_runs.run_id
-left join segment_definitions
+left join run_segments
     on
-        model_runs.k = segment_definitions.k
-        and customer_segments.segment_id = segment_definitions.segment_id
+        customer_segments.run_id = run_segments.run_id
+        and customer_segments.segment_id = run_segments.segment_id

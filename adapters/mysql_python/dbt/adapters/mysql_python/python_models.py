@@ -135,6 +135,7 @@ class Session:
         self._streaming = False
         self.staged: list[str] = []
         self.failure_callbacks: list[Callable[[BaseException], None]] = []
+        self.new_table: Table | None = None  # where the adapter loads what the model returns
 
     # -- reading ---------------------------------------------------------------------------------------
     def table(self, name: str, identifier: str | None = None) -> Table:
@@ -297,6 +298,7 @@ class LocalJobHelper(PythonJobHelper):
                 module = self._module(compiled_code)
                 target = module.dbt_target
                 session = Session(lambda **kw: connect(self.credentials, **kw), target["schema"])
+                session.new_table = Table(session, target["schema"], target["identifier"])
                 result = module.model(module.dbtObj(session.table), session)
                 rows, method = self._load(session, target, result)
                 session.end_snapshot()
