@@ -57,14 +57,6 @@ STATES: tuple[tuple[str, float, str], ...] = (
 
 DDL = contract.ddl(TABLE)  # customer_features as its dbt contract declares it
 
-DEFINITIONS_DDL = """(
-    k int null,
-    segment_id int null,
-    segment_name varchar(64) null,
-    description text null,
-    suggested_action text null
-)"""
-
 
 class SynthError(RuntimeError):
     """A request synth-features refuses (nothing was changed)."""
@@ -352,26 +344,23 @@ def _bind(seed: int, base: int, count: int) -> dict[str, object]:
     return {"seed": seed, "base": base, "count": count, **names, **capitals}
 
 
-def seed_definitions(conn: MySQLConnectionAbstract, wh: Warehouse, csv_path: Path = DEFINITIONS_CSV) -> bool:
-    """Load <base>_raw.segment_definitions from the reference seed if the table is missing (the segment step
-    names segments from it). Returns whether it was created."""
+def seed_definitions(
+    conn: MySQLConnectionAbstract, wh: Warehouse, csv_path: Path = DEFINITIONS_CSV, *, replace: bool = False
+) -> bool:
+    """Load <base>_raw.segment_definitions from the reference seed, as `dbt seed` would (text columns), if
+    the table is missing or `replace` (the segmentation model names segments from it). Whether it loaded."""
     raw = wh.schema_for("raw")
-    if _table_comment(conn, raw, DEFINITIONS) is not None:
+    if _table_comment(conn, raw, DEFINITIONS) is not None and not replace:
         return False
     with csv_path.open(newline="", encoding="utf-8") as f:
-        rows = [
-            (int(r["k"]), int(r["segment_id"]), r["segment_name"], r["description"], r["suggested_action"])
-            for r in csv.DictReader(f)
-        ]
+        header, *rows = list(csv.reader(f))
     table = db.qualified(raw, DEFINITIONS)
     db.create_schema(conn, wh, raw)
-    _execute(conn, f"create table {table} {DEFINITIONS_DDL}")
+    _execute(conn, f"drop table if exists {table}")
+    _execute(conn, f"create table {table} ({', '.join(f'{db.quote_ident(c)} text' for c in header)})")
     cur = conn.cursor()
-    cur.executemany(
-        f"insert into {table} (k, segment_id, segment_name, description, suggested_action)"
-        " values (%s, %s, %s, %s, %s)",
-        rows,
-    )
+    columns, marks = ", ".join(db.quote_ident(c) for c in header), ", ".join(["%s"] * len(header))
+    cur.executemany(f"insert into {table} ({columns}) values ({marks})", rows)
     cur.close()
     log.info("loaded %d segment definitions into %s.%s from %s", len(rows), raw, DEFINITIONS, csv_path.name)
     return True

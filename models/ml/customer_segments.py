@@ -10,7 +10,8 @@ in one RENAME TABLE.
 Settings: the dbt vars segment_* (dbt_project.yml), e.g. `dbt build -s customer_segments+ --vars '{segment_k: 5}'`.
 """
 
-from olist_segments.segmentation import SegmentOptions, segment
+from olist_segments.segment_options import SegmentOptions
+from olist_segments.segmentation import segment
 
 
 def model(dbt, session):

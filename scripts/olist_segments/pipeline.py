@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from . import dbt_cli, model_options, settings
+from . import dbt_cli, segment_options, settings
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--vars", help="more dbt vars (YAML) for the build, e.g. \"{as_of_date: '2018-09-01'}\""
     )
-    model_options.add_arguments(parser)
+    segment_options.add_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder (reports/)")
     parser.add_argument("--no-report", action="store_true", help="skip the report")
     parser.add_argument(
@@ -57,7 +57,7 @@ def build(args: argparse.Namespace) -> Callable[[], int]:
     if not isinstance(extra, dict):
         raise settings.SettingsError(f"--vars must be a YAML mapping, got {args.vars!r}")
     run_lock = {"run_lock_wait_seconds": args.wait} if args.wait else {}
-    dbt_vars = {**extra, **run_lock, **model_options.dbt_vars(args)}
+    dbt_vars = {**extra, **run_lock, **segment_options.dbt_vars(args)}
     cmd = dbt_cli.command("build", target=args.target, dbt_vars=dbt_vars)
     return lambda: dbt_cli.stream(cmd)
 

@@ -1,7 +1,9 @@
 """`olist-segments report`: PNG plots and an HTML page for the published segments.
 
-Everything is read back from the warehouse: the live customer_segments table, its run's row in
-segment_model_runs, customer_features for the spend/frequency picture and segment_definitions for the actions.
+Everything is read back from the warehouse: the live customer_segments table and its run's row in
+segment_model_runs (names, profiles, actions, how the run compares with the one before), the run that fitted
+the model (its elbow and silhouette), customer_features for the spend/frequency picture and, when built, the
+cluster x RFM crosswalk mart.
 """
 
 from __future__ import annotations
@@ -15,36 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from . import db, settings
+from . import db, report_plots, settings
 from .features import KEY, MART, SegmentError
-from .registry import RUNS
+from .registry import JSON_COLUMNS, RUNS
 from .segmentation import SEGMENTS
 from .settings import Warehouse
 
 log = logging.getLogger(__name__)
 
 SCATTER_POINTS = 20_000
-COLORS = (
-    "#4C72B0",
-    "#55A868",
-    "#C44E52",
-    "#8172B2",
-    "#CCB974",
-    "#64B5CD",
-    "#DD8452",
-    "#937860",
-    "#DA8BC3",
-    "#8C8C8C",
-)
-FREQUENCY_TICKS = (1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 100, 200, 500, 1000)
-DEFINITIONS = "segment_definitions"
+CROSSWALK = "segment_rfm_crosswalk"
 PLOTS = ("elbow.png", "silhouette.png", "segments.png", "profile.png")
 
 
@@ -52,6 +36,7 @@ PLOTS = ("elbow.png", "silhouette.png", "segments.png", "profile.png")
 class Segment:
     segment_id: int
     name: str
+    profile: str
     customers: int
     mean_monetary: float
     mean_frequency: float
@@ -61,9 +46,12 @@ class Segment:
 
 @dataclass(frozen=True)
 class Published:
-    run: dict[str, Any]  # the segment_model_runs row, JSON columns decoded
+    run: dict[str, Any]  # the live run's segment_model_runs row, JSON columns decoded
+    fit_run: dict[str, Any]  # the run that fitted its model (the same row after a refit)
     segments: tuple[Segment, ...]
     points: np.ndarray  # sampled (segment_id, monetary, frequency)
+    crosswalk: list[tuple[int, str, int]] | None  # (segment_id, rfm_segment, customers)
+    rfm_order: dict[str, int]  # rfm_segment → its rule's priority
 
     @property
     def customers(self) -> int:
@@ -74,6 +62,16 @@ class Published:
         return sum(s.revenue for s in self.segments)
 
 
+def _run_row(conn: MySQLConnectionAbstract, ml: str, run_id: str) -> dict[str, Any] | None:
+    cur = conn.cursor(dictionary=True)
+    cur.execute(f"select * from {db.qualified(ml, RUNS)} where run_id = %s", (run_id,))
+    row = cur.fetchone()
+    cur.close()
+    if not isinstance(row, dict):
+        return None
+    return {k: (json.loads(str(v)) if k in JSON_COLUMNS and v is not None else v) for k, v in row.items()}
+
+
 def load(conn: MySQLConnectionAbstract, wh: Warehouse, sample: int = SCATTER_POINTS) -> Published:
     """The live segments, their run and a deterministic sample of customers (CRC32 of the key)."""
     ml, marts = wh.schema_for("ml"), wh.schema_for("marts")
@@ -81,21 +79,14 @@ def load(conn: MySQLConnectionAbstract, wh: Warehouse, sample: int = SCATTER_POI
         raise SegmentError(f"no published segments: {ml}.{SEGMENTS} not found (run olist-segments segment)")
     segments_t, mart_t = db.qualified(ml, SEGMENTS), db.qualified(marts, MART)
     (run_id,) = db.query(conn, f"select max(run_id) from {segments_t}")[0]
-    cur = conn.cursor(dictionary=True)
-    cur.execute(f"select * from {db.qualified(ml, RUNS)} where run_id = %s", (run_id,))
-    run = cur.fetchone()
-    cur.close()
-    if not isinstance(run, dict):
+    run = _run_row(conn, ml, str(run_id))
+    if run is None:
         raise SegmentError(f"run {run_id} of {ml}.{SEGMENTS} has no row in {ml}.{RUNS}")
-    for column in ("features", "params", "metrics", "centroids", "scaler", "library_versions"):
-        run[column] = json.loads(str(run[column])) if run[column] is not None else None
+    fitted_by = (run["metrics"] or {}).get("fitted_by_run") or run["run_id"]
+    fit_run = run if fitted_by == run["run_id"] else (_run_row(conn, ml, fitted_by) or run)
     if not db.table_exists(conn, marts, MART):
         raise SegmentError(f"table {marts}.{MART} not found: the report needs it for spend and frequency")
-    actions: dict[int, str] = {}
-    raw = wh.schema_for("raw")
-    if db.table_exists(conn, raw, DEFINITIONS):
-        sql = f"select segment_id, suggested_action from {db.qualified(raw, DEFINITIONS)} where k = %s"
-        actions = {int(sid): str(action) for sid, action in db.query(conn, sql, (run["k"],))}
+    catalogue = {int(c["segment_id"]): c for c in run["centroids"] or []}
     key = db.quote_ident(KEY)
     profile = db.query(
         conn,
@@ -104,7 +95,16 @@ def load(conn: MySQLConnectionAbstract, wh: Warehouse, sample: int = SCATTER_POI
         f" from {segments_t} s left join {mart_t} f on f.{key} = s.{key} group by s.segment_id order by 1",
     )
     segments = tuple(
-        Segment(int(sid), str(name), int(n), float(m), float(f), float(rev), actions.get(int(sid), ""))
+        Segment(
+            int(sid),
+            str(name),
+            str(catalogue.get(int(sid), {}).get("profile", "")),
+            int(n),
+            float(m),
+            float(f),
+            float(rev),
+            str(catalogue.get(int(sid), {}).get("suggested_action", "")),
+        )
         for sid, name, n, m, f, rev in profile
     )
     total = sum(s.customers for s in segments)
@@ -115,146 +115,74 @@ def load(conn: MySQLConnectionAbstract, wh: Warehouse, sample: int = SCATTER_POI
         f" from {segments_t} s join {mart_t} f on f.{key} = s.{key} where crc32(s.{key}) < %s",
         (threshold,),
     )
-    return Published(run, segments, np.array(points, dtype=np.float64).reshape(-1, 3))
-
-
-def _figure(width: float, height: float) -> tuple[Figure, FigureCanvasAgg]:
-    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
-    return fig, FigureCanvasAgg(fig)
-
-
-def _style(ax: Axes) -> None:
-    ax.grid(True, alpha=0.3)
-    ax.spines[["top", "right"]].set_visible(False)
-
-
-def _curve(pub: Published, metric: str, ylabel: str, title: str, fmt: str, path: Path) -> None:
-    """inertia or silhouette per k, the chosen k marked."""
-    per_k = [p for p in pub.run["metrics"]["per_k"] if p[metric] is not None]
-    ks, values = [p["k"] for p in per_k], [p[metric] for p in per_k]
-    fig, canvas = _figure(7, 4.2)
-    ax = fig.add_subplot()
-    ax.plot(ks, values, marker="o", color=COLORS[0])
-    chosen = pub.run["k"]
-    if chosen in ks:
-        y = values[ks.index(chosen)]
-        ax.axvline(chosen, color=COLORS[2], linestyle="--", linewidth=1)
-        ax.plot([chosen], [y], marker="o", markersize=11, color=COLORS[2], zorder=3)
-        ax.annotate(
-            f"chosen k = {chosen}",
-            (chosen, y),
-            xytext=(10, 10),
-            textcoords="offset points",
-            color=COLORS[2],
-            fontweight="bold",
+    crosswalk, rfm_order = None, {}
+    if db.table_exists(conn, marts, CROSSWALK):
+        rows = db.query(
+            conn,
+            "select segment_id, rfm_segment, customers"
+            f" from {db.qualified(marts, CROSSWALK)} where run_id = %s",
+            (run["run_id"],),
         )
-    ax.set_xticks(ks)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.format(v)))
-    ax.set_xlabel("number of segments k")
-    ax.set_ylabel(ylabel)
-    ax.set_title(f"{title}\nk chosen by: {pub.run['metrics']['rule']}", fontsize=11)
-    _style(ax)
-    canvas.print_png(str(path))
-
-
-def _scatter(pub: Published, path: Path) -> None:
-    """Customers on monetary x frequency (log scales), coloured by segment, centroids marked."""
-    rng = np.random.default_rng(0)
-    fig, canvas = _figure(10, 5.5)
-    ax = fig.add_subplot()
-    points = pub.points
-    monetary = np.maximum(points[:, 1], 1.0)  # log scale: customers who paid under 1 BRL are drawn at 1
-    frequency = points[:, 2] * np.exp(rng.uniform(-0.08, 0.08, len(points)))  # jitter: frequency is whole
-    handles = []
-    for s in pub.segments:
-        color = COLORS[(s.segment_id - 1) % len(COLORS)]
-        mask = points[:, 0] == s.segment_id
-        ax.scatter(monetary[mask], frequency[mask], s=6, alpha=0.45, linewidths=0, color=color)
-        handles.append(
-            Line2D([], [], marker="o", linestyle="", color=color, label=f"{s.segment_id} · {s.name}")
-        )
-    for c in pub.run["centroids"]:
-        center = c["center"]
-        ax.scatter(
-            center["monetary"], center["frequency"], marker="X", s=140, color="black", edgecolors="white"
-        )
-    handles.append(Line2D([], [], marker="X", linestyle="", color="black", label="segment centre"))
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
-    top = max(float(points[:, 2].max()) if len(points) else 1.0, 1.0)
-    ax.yaxis.set_major_locator(FixedLocator([v for v in FREQUENCY_TICKS if v <= top * 1.2]))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
-    below = " (under 1 BRL drawn at 1)" if (points[:, 1] < 1).any() else ""
-    ax.set_xlabel(f"monetary: total paid (BRL, log scale){below}")
-    ax.set_ylabel("frequency: orders (log scale, jittered)")
-    n, total = len(points), pub.customers
-    shown = f"sample of {n:,} of {total:,}" if n < total else f"{total:,}"
-    ax.set_title(f"Customers by segment ({shown} customers)", fontsize=11)
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9, frameon=False)
-    _style(ax)
-    canvas.print_png(str(path))
-
-
-def _profile(pub: Published, path: Path) -> None:
-    """Per segment: customers, mean monetary, mean frequency, share of revenue."""
-    segs = pub.segments
-    labels = [f"{s.segment_id} · {s.name}" for s in segs]
-    colors = [COLORS[(s.segment_id - 1) % len(COLORS)] for s in segs]
-    revenue = pub.revenue or 1.0
-    panels = (
-        ("customers", [float(s.customers) for s in segs], "{:,.0f}"),
-        ("mean monetary (BRL)", [s.mean_monetary for s in segs], "{:,.2f}"),
-        ("mean frequency (orders)", [s.mean_frequency for s in segs], "{:.2f}"),
-        ("share of revenue (%)", [100 * s.revenue / revenue for s in segs], "{:.1f} %"),
+        crosswalk = [(int(s), str(r), int(n)) for s, r, n in rows] or None
+        if db.table_exists(conn, wh.schema_for("raw"), "rfm_segments"):
+            sql = f"select rfm_segment, priority from {db.qualified(wh.schema_for('raw'), 'rfm_segments')}"
+            rfm_order = {str(r): int(p) for r, p in db.query(conn, sql)}
+    return Published(
+        run, fit_run, segments, np.array(points, dtype=np.float64).reshape(-1, 3), crosswalk, rfm_order
     )
-    fig, canvas = _figure(11, 1.8 + 0.9 * len(segs))
-    axes = fig.subplots(2, 2, sharey=True)
-    y = np.arange(len(segs))
-    for ax, (title, values, fmt) in zip(axes.flat, panels, strict=True):
-        ax.barh(y, values, color=colors)
-        ax.set_yticks(y, labels)
-        ax.set_title(title, fontsize=10)
-        ax.margins(x=0.22)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}" if v >= 10 else f"{v:g}"))
-        for yi, v in zip(y, values, strict=True):
-            ax.annotate(
-                fmt.format(v), (v, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8
-            )
-        _style(ax)
-        ax.grid(False, axis="y")
-    axes[0, 0].invert_yaxis()  # shared y: segment 1 on top in every panel
-    fig.suptitle(f"Segment profile ({pub.customers:,} customers, run {pub.run['run_id'][:8]})", fontsize=11)
-    canvas.print_png(str(path))
+
+
+def _stability(run: dict[str, Any]) -> dict[str, str]:
+    """How this run relates to the one it replaced, for the report's table."""
+    m = run["metrics"] or {}
+    out = {"mode": f"{m.get('mode', 'refit')}: {m.get('mode_reason', '')}"}
+    if agreement := m.get("agreement"):
+        out["agreement with the previous run"] = (
+            f"{100 * agreement['same_segment']:.2f} % of {agreement['customers']:,} common customers kept"
+            f" their segment; adjusted Rand index {agreement['ari']:.4f}"
+        )
+    if psi := m.get("input_psi"):
+        out["input drift (PSI per feature)"] = ", ".join(f"{f} {v:.3f}" for f, v in psi.items())
+    if changes := m.get("size_changes"):
+        out["segment size changes"] = ", ".join(f"{sid}: {100 * v:+.2f} pt" for sid, v in changes.items())
+    if matching := m.get("matching"):
+        new, vanished = (", ".join(map(str, matching[k])) or "none" for k in ("new", "vanished"))
+        out["identities"] = f"kept {', '.join(matching['kept']) or 'none'}; new {new}; vanished {vanished}"
+    if accepted := m.get("accepted"):
+        out["accepted beyond the gate"] = str(accepted)
+    return out
 
 
 def _html(pub: Published) -> str:
     e = html.escape
-    run, revenue = pub.run, pub.revenue or 1.0
+    run, fit, revenue = pub.run, pub.fit_run, pub.revenue or 1.0
     rows = "\n".join(
-        f"<tr><td>{s.segment_id}</td><td>{e(s.name)}</td><td>{s.customers:,}</td>"
+        f"<tr><td>{s.segment_id}</td><td>{e(s.name)}</td><td>{e(s.profile)}</td><td>{s.customers:,}</td>"
         f"<td>{100 * s.customers / max(pub.customers, 1):.1f} %</td><td>{s.mean_monetary:,.2f}</td>"
         f"<td>{s.mean_frequency:.2f}</td><td>{100 * s.revenue / revenue:.1f} %</td>"
         f"<td>{e(s.action)}</td></tr>"
         for s in pub.segments
     )
-    params = run["params"] or {}
+    params = fit["params"] or {}
+    fit_rows = (fit["metrics"] or {}).get("fit_rows") or params.get("fit_rows", 0)
     meta = {
         "run id": run["run_id"],
         "status": run["status"],
         "started / finished (UTC)": f"{run['started_at']} / {run['finished_at']}",
-        "k": f"{run['k']} ({run['k_selection']}: {run['metrics']['rule']})",
+        **_stability(run),
+        "k": f"{run['k']} ({run['k_selection']}; fitted by run {fit['run_id']}: {fit['metrics'].get('rule')})"
+        if fit is not run
+        else f"{run['k']} ({run['k_selection']}: {run['metrics'].get('rule')})",
         "silhouette (sampled)": "n/a" if run["silhouette"] is None else f"{run['silhouette']:.3f}",
         "features": ", ".join(run["features"]) + " (log1p, then standard scaling)",
         "customers": f"{run['n_customers']:,}",
         "data as of": str(run["data_as_of"]),
-        "fit": f"KMeans on {params.get('fit_rows', 0):,} rows (sample above {params.get('max_fit_rows', 0):,}"
+        "fit": f"KMeans on {fit_rows:,} rows (sample above {params.get('max_fit_rows', 0):,}"
         f" customers), random_state {params.get('random_state')}, n_init {params.get('n_init')}",
         "libraries": ", ".join(f"{k} {v}" for k, v in (run["library_versions"] or {}).items()),
     }
     meta_rows = "\n".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in meta.items())
-    images = "\n".join(f'<img src="{name}" alt="{name[:-4]}">' for name in PLOTS)
+    images = "\n".join(f'<img src="{name}" alt="{name[:-4]}">' for name in _plots(pub))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Customer segments — run {e(run["run_id"])}</title>
 <style>
@@ -265,11 +193,11 @@ th {{ text-align: left; background: #f5f5f5; }} td {{ vertical-align: top; }}
 img {{ max-width: 100%; margin: 1em 0; display: block; }} .note {{ color: #555; font-size: 0.9em; }}
 </style></head><body>
 <h1>Customer segments</h1>
-<p class="note">Segment ids rank clusters by the centre's total spend (monetary, BRL; 1 = lowest).
-Frequency is not part of the ranking: read the mean frequency before treating a segment as one-off or
-repeat buyers.</p>
-<table><tr><th>id</th><th>segment</th><th>customers</th><th>share</th><th>mean monetary (BRL)</th>
-<th>mean frequency</th><th>share of revenue</th><th>suggested action</th></tr>
+<p class="note">Each segment is named from its centre's profile against all customers: one-time or repeat
+buyers, spend tier (low below the 33rd percentile, mid to the 75th, high to the 90th, top above), and recency
+when it is a clustering feature. A segment keeps its id and name from run to run.</p>
+<table><tr><th>id</th><th>segment</th><th>profile</th><th>customers</th><th>share</th>
+<th>mean monetary (BRL)</th><th>mean frequency</th><th>share of revenue</th><th>suggested action</th></tr>
 {rows}
 </table>
 <h2>Run</h2>
@@ -280,6 +208,10 @@ repeat buyers.</p>
 """
 
 
+def _plots(pub: Published) -> tuple[str, ...]:
+    return (*PLOTS, "crosswalk.png") if pub.crosswalk else PLOTS
+
+
 def build(wh: Warehouse, out: Path, sample: int = SCATTER_POINTS) -> Path:
     """Draw the plots and report.html of the live segments into `out`; returns the HTML path."""
     conn = db.connect(wh)
@@ -288,7 +220,7 @@ def build(wh: Warehouse, out: Path, sample: int = SCATTER_POINTS) -> Path:
     finally:
         conn.close()
     out.mkdir(parents=True, exist_ok=True)
-    _curve(
+    report_plots.curve(
         pub,
         "inertia",
         "inertia (within-cluster sum of squares)",
@@ -296,7 +228,7 @@ def build(wh: Warehouse, out: Path, sample: int = SCATTER_POINTS) -> Path:
         "{:,.0f}",
         out / PLOTS[0],
     )
-    _curve(
+    report_plots.curve(
         pub,
         "silhouette",
         "silhouette (sampled; higher = better separated)",
@@ -304,8 +236,10 @@ def build(wh: Warehouse, out: Path, sample: int = SCATTER_POINTS) -> Path:
         "{:.2f}",
         out / PLOTS[1],
     )
-    _scatter(pub, out / PLOTS[2])
-    _profile(pub, out / PLOTS[3])
+    report_plots.scatter(pub, out / PLOTS[2])
+    report_plots.profile(pub, out / PLOTS[3])
+    if pub.crosswalk:
+        report_plots.crosswalk(pub, out / "crosswalk.png")
     page = out / "report.html"
     page.write_text(_html(pub), encoding="utf-8")
     log.info("report of run %s written to %s", pub.run["run_id"], page)

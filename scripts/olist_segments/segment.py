@@ -9,20 +9,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import dbt_cli, model_options, settings
+from . import dbt_cli, segment_options, settings
 from .features import SegmentError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", help="dbt target (default: DBT_TARGET or the profile's default)")
-    model_options.add_arguments(parser)
+    segment_options.add_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder (reports/)")
     parser.add_argument("--no-report", action="store_true", help="rebuild without drawing the report")
 
 
 def main(args: argparse.Namespace) -> int:
     cmd = dbt_cli.command(
-        "build", "--select", "customer_segments+", target=args.target, dbt_vars=model_options.dbt_vars(args)
+        "build", "--select", "customer_segments+", target=args.target, dbt_vars=segment_options.dbt_vars(args)
     )
     code = dbt_cli.stream(cmd)
     if code != 0:

@@ -26,10 +26,10 @@ import logging
 import platform
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,9 @@ import numpy as np
 import pandas as pd
 
 from . import db, drift, features, identity, model, naming, registry
-from .features import DEFAULT_FEATURES, KEY, GateError, Progress, SegmentError
+from .features import KEY, GateError, Progress, SegmentError
+from .scoring import Model
+from .segment_options import SegmentOptions
 
 if TYPE_CHECKING:
     from dbt.adapters.mysql_python.python_models import Session, Table
@@ -46,179 +48,12 @@ log = logging.getLogger(__name__)
 
 SEGMENTS = "customer_segments"
 COLUMNS = ("customer_unique_id", "segment_id", "segment_name", "distance_to_centroid", "run_id", "scored_at")
-REFIT = ("never", "auto", "always")
 
 
 class DriftRefused(GateError):
     """The run is too far from the published one: it is not published (registry status `refused`)."""
 
     refused = True
-
-
-@dataclass(frozen=True)
-class SegmentOptions:
-    """The model's settings: the dbt vars `segment_<name>` (dbt_project.yml); `segment --<name>` sets them."""
-
-    features: tuple[str, ...] = DEFAULT_FEATURES
-    k: int | None = None  # None: choose from k_range
-    k_range: tuple[int, int] = (2, 10)
-    random_state: int = 42
-    n_init: int = 10
-    max_iter: int = 300
-    chunk_size: int = 50_000
-    max_fit_rows: int = 1_000_000
-    silhouette_sample: int = 10_000
-    refit: str = "auto"  # never | auto | always
-    refit_after_days: int = 90  # refit: auto refits a model older than this (0: never for age)
-    k_switch_margin: float = 0.05
-    match_max_distance: float = 1.0
-    max_psi: float = drift.Thresholds.max_psi
-    refit_psi: float = drift.Thresholds.refit_psi
-    min_ari: float = drift.Thresholds.min_ari
-    max_size_change: float = drift.Thresholds.max_size_change
-    accept_drift: bool = False
-
-    def ks(self) -> list[int]:
-        return [self.k] if self.k is not None else list(range(self.k_range[0], self.k_range[1] + 1))
-
-    @property
-    def thresholds(self) -> drift.Thresholds:
-        return drift.Thresholds(self.max_psi, self.refit_psi, self.min_ari, self.max_size_change)
-
-    @classmethod
-    def from_config(cls, **values: Any) -> SegmentOptions:
-        """Options from dbt config values (strings as dbt renders them, or None for the default)."""
-        unknown = set(values) - set(PARSERS)
-        if unknown:
-            raise SegmentError(f"unknown segmentation setting {sorted(unknown)[0]!r}")
-        parsed = {}
-        for name, value in values.items():
-            if value is None or str(value).strip() in ("", "None"):
-                continue
-            try:
-                parsed[name] = PARSERS[name](str(value).strip())
-            except ValueError as exc:
-                raise SegmentError(f"segmentation setting {name}: {exc}") from exc
-        return cls(**parsed)
-
-
-def at_least(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < minimum:
-            raise ValueError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-def between(low: float, high: float) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        value = float(text)
-        if not low <= value <= high:
-            raise ValueError(f"must be between {low} and {high}, got {value}")
-        return value
-
-    return parse
-
-
-def parse_k(text: str) -> int | None:
-    return None if text == "auto" else at_least(2)(text)
-
-
-def parse_range(text: str) -> tuple[int, int]:
-    low, sep, high = text.partition("-")
-    if not sep or not low.isdigit() or not high.isdigit() or not 2 <= int(low) <= int(high):
-        raise ValueError(f"expected LO-HI with 2 <= LO <= HI, e.g. 2-10; got {text!r}")
-    return int(low), int(high)
-
-
-def parse_refit(text: str) -> str:
-    if text not in REFIT:
-        raise ValueError(f"expected one of {', '.join(REFIT)}; got {text!r}")
-    return text
-
-
-def parse_bool(text: str) -> bool:
-    if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-        raise ValueError(f"expected true or false; got {text!r}")
-    return text.lower() in ("true", "1", "yes")
-
-
-PARSERS: dict[str, Callable[[str], Any]] = {
-    "features": features.parse_features,
-    "k": parse_k,
-    "k_range": parse_range,
-    "random_state": int,
-    "n_init": at_least(1),
-    "max_iter": at_least(1),
-    "chunk_size": at_least(1),
-    "max_fit_rows": at_least(2),
-    "silhouette_sample": at_least(2),
-    "refit": parse_refit,
-    "refit_after_days": at_least(0),
-    "k_switch_margin": between(0, 1),
-    "match_max_distance": between(0, 100),
-    "max_psi": between(0, 100),
-    "refit_psi": between(0, 100),
-    "min_ari": between(-1, 1),
-    "max_size_change": between(0, 1),
-    "accept_drift": parse_bool,
-}
-
-
-@dataclass
-class Model:
-    """What scoring needs: the scaling, the centres (model space) with their segments, the drift bins."""
-
-    scaler: features.Scaler
-    centers: np.ndarray  # k x features, model space, in segment order
-    segments: list[identity.Segment]
-    reference: dict[str, dict[str, list[float]]] | None  # None: a run recorded before drift bins existed
-    fitted_by_run: str
-    fitted_at: datetime
-    max_segment_id: int
-
-    @property
-    def ids(self) -> np.ndarray:
-        return np.array([s.segment_id for s in self.segments])
-
-    def score(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        labels, distance = model.assign(self.centers, self.scaler.transform(values))
-        names = np.array([s.segment_name for s in self.segments], dtype=object)
-        return self.ids[labels], names[labels], distance
-
-    @classmethod
-    def from_registry(cls, row: dict[str, Any], options: SegmentOptions) -> Model | None:
-        """The model of a published run, if it was clustered on `options.features`."""
-        scaler, metrics = row.get("scaler") or {}, row.get("metrics") or {}
-        if list(scaler.get("features") or []) != list(options.features) or not row.get("centroids"):
-            return None
-        centroids = sorted(row["centroids"], key=lambda c: c["segment_id"])
-        standard = features.Scaler(np.array(scaler["mean"]), np.array(scaler["scale"]))
-        centers = np.array([[c["center"][f] for f in options.features] for c in centroids])
-        segments = [
-            identity.Segment(
-                int(c["segment_id"]),
-                c["segment_name"],
-                c.get("description", ""),
-                c.get("suggested_action", ""),
-                c.get("profile", ""),
-                c["center"],
-            )
-            for c in centroids
-        ]
-        return cls(
-            scaler=standard,
-            centers=np.array([c["center_scaled"] for c in centroids])
-            if all("center_scaled" in c for c in centroids)
-            else standard.transform(centers),
-            segments=segments,
-            reference=metrics.get("reference"),
-            fitted_by_run=str(metrics.get("fitted_by_run") or row["run_id"]),
-            fitted_at=datetime.fromisoformat(str(metrics.get("fitted_at") or row["started_at"])),
-            max_segment_id=int(metrics.get("max_segment_id") or max(s.segment_id for s in segments)),
-        )
 
 
 @dataclass
@@ -272,6 +107,7 @@ def segment(
         ),
         opts,
     )
+    run.record.metrics = run.metrics  # a refused or failed run records the figures it had
     session.on_failure(lambda error: registry.record_failure(session, run.record, error))
     run.record.library_versions = library_versions(session)
     definitions_by_profile = naming.load_definitions(definitions)

@@ -3,7 +3,6 @@ and types, the segment_definitions seed loaded the way dbt seeds it, and table f
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -15,7 +14,7 @@ import numpy as np
 
 from conftest import run_dbt
 from olist_harness import synth
-from olist_segments import db, settings
+from olist_segments import db
 from olist_segments.settings import Warehouse
 
 AS_OF = date(2018, 10, 18)
@@ -104,23 +103,8 @@ def insert_rows(wh: Warehouse, table: str, columns: Sequence[str], rows: list[Se
 
 def load_definitions(wh: Warehouse) -> None:
     """Load seeds/reference/segment_definitions.csv into <base>_raw.segment_definitions, as dbt seed does."""
-    schema = wh.schema_for("raw")
-    table = db.qualified(schema, "segment_definitions")
     with closing(db.connect(wh)) as conn:
-        db.create_schema(conn, wh, schema)
-    execute(
-        wh,
-        f"drop table if exists {table}",
-        f"create table {table} (k integer, segment_id integer, segment_name text, description text,"
-        " suggested_action text)",
-    )
-    path = settings.PROJECT_ROOT / "seeds" / "reference" / "segment_definitions.csv"
-    with path.open(encoding="utf-8", newline="") as f:
-        rows: list[Sequence[Any]] = [
-            (int(r["k"]), int(r["segment_id"]), r["segment_name"], r["description"], r["suggested_action"])
-            for r in csv.DictReader(f)
-        ]
-    insert_rows(wh, table, ("k", "segment_id", "segment_name", "description", "suggested_action"), rows)
+        synth.seed_definitions(conn, wh, replace=True)
 
 
 FAST = {"segment_k": 4, "segment_n_init": 2}  # dbt vars of a quick fit

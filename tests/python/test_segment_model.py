@@ -4,6 +4,7 @@ publish, identical rerun, auto k, the fit sample, failures that publish nothing,
 from __future__ import annotations
 
 import argparse
+import csv
 from pathlib import Path
 
 import pytest
@@ -33,11 +34,12 @@ def test_publish_then_identical_rerun(wh: Warehouse) -> None:
     published = sf.assignments(wh)
     first = live_run_id(wh)
     assert len(published) == 3000
+    # Names from each centre's profile (segment_definitions), ids by spend on the first run.
     assert {(r[1], r[2]) for r in published} == {
-        (1, "Low spenders"),
-        (2, "Mid spenders"),
-        (3, "High spenders"),
-        (4, "Top spenders"),
+        (1, "Small one-time buyers"),
+        (2, "One-time buyers"),
+        (3, "Loyal repeat buyers"),
+        (4, "Valuable one-time buyers"),
     }
     assert all(r[3] >= 0 for r in published)
     # Segment 1 has the lowest centre of spend: a centre is the mean of log1p(monetary) of its members.
@@ -78,18 +80,26 @@ def test_publish_then_identical_rerun(wh: Warehouse) -> None:
     run = runs[second]
     assert (run["k"], run["k_selection"], run["n_customers"], run["data_as_of"]) == (
         4,
-        "fixed",
+        "frozen",
         3000,
         sf.AS_OF,
     )
+    assert run["metrics"]["mode"] == "frozen" and runs[first]["metrics"]["mode"] == "refit"
     assert run["features"] == ["monetary", "frequency"]
     centroids = run["centroids"]
     assert isinstance(centroids, list) and [c["segment_id"] for c in centroids] == [1, 2, 3, 4]
     assert [c["center"]["monetary"] for c in centroids] == sorted(c["center"]["monetary"] for c in centroids)
+    assert [c["profile"] for c in centroids] == [
+        "one-time, low spend",
+        "one-time, mid spend",
+        "repeat, high spend",
+        "one-time, high spend",
+    ]
     assert run["library_versions"]["connector_implementation"] == "C extension"
     assert set(run["library_versions"]) >= {"python", "numpy", "pandas", "scikit-learn", "kneed", "dbt-core"}
     assert len(run["scaler"]["mean"]) == 2 and run["params"]["random_state"] == 42
-    assert set(run["metrics"]["timings_s"]) >= {"read", "choose_k", "score", "load"}
+    assert set(run["metrics"]["timings_s"]) >= {"read", "score", "load", "compare"}
+    assert "choose_k" in runs[first]["metrics"]["timings_s"] and "choose_k" not in run["metrics"]["timings_s"]
     assert sf.ml_tables(wh) == {"customer_segments", "segment_model_runs"}
 
 
@@ -110,9 +120,9 @@ def test_big_mart_path_fits_on_a_sample_and_labels_every_row(wh: Warehouse) -> N
     first = sf.assignments(wh)
     assert len(first) == 3000 and {r[1] for r in first} == {1, 2, 3, 4}
     (run,) = sf.registry(wh)
-    assert run["params"]["fit_rows"] == 500 and run["n_customers"] == 3000
-    assert sum(c["fit_rows"] for c in run["centroids"]) == 500
-    sf.run_model(wh, segment_max_fit_rows=500, segment_chunk_size=700)
+    assert run["metrics"]["fit_rows"] == 500 and run["n_customers"] == 3000
+    assert sum(run["metrics"]["fit_sizes"].values()) == 500
+    sf.run_model(wh, segment_max_fit_rows=500, segment_chunk_size=700, segment_refit="always")
     assert sf.assignments(wh) == first  # the seeded sample makes the rerun exact too
 
 
@@ -192,7 +202,10 @@ def test_cli_refits_and_rebuilds_what_depends_on_the_model(
     assert "dbt | " in out and "OK created python table model" in out and "dim_customers" in out
     assert (tmp_path / "report" / "report.html").is_file()
     assert sf.registry(wh)[0]["features"] == ["monetary", "frequency", "recency_days"]
-    assert {r[2] for r in sf.assignments(wh)} == {"Low spenders", "Mid spenders", "High spenders"}
+    names = {r[2] for r in sf.assignments(wh)}
+    with (ROOT / "seeds" / "reference" / "segment_definitions.csv").open(encoding="utf-8") as f:
+        defined = {row["segment_name"] for row in csv.DictReader(f)}
+    assert len(names) == 3 and names <= defined and any("(" in n for n in names)  # recency names its tier
     dim = db.qualified(wh.schema_for("marts"), "dim_customers")
     assert sf.query(wh, f"select count(*), count(distinct segment_id) from {dim}") == [(3000, 3)]
 
@@ -201,3 +214,60 @@ def test_cli_refits_and_rebuilds_what_depends_on_the_model(
     lines = capsys.readouterr().out.strip().splitlines()
     assert any("recency_days has 1 negative values" in line for line in lines)
     assert lines[-1].startswith("olist-segments segment: error: dbt build failed")
+
+
+def test_new_customers_are_scored_with_the_published_model(wh: Warehouse) -> None:
+    sf.run_model(wh)
+    published = {r[0]: r[1:] for r in sf.assignments(wh)}
+    sf.insert_rows(
+        wh, db.qualified(wh.schema_for("marts"), "customer_features"), sf.COLUMNS, sf.customers(60, seed=99)
+    )
+    sf.run_model(wh)
+    now = {r[0]: r[1:] for r in sf.assignments(wh)}
+    assert len(now) == 3060 and {k: now[k] for k in published} == published  # unchanged customers as before
+    first, second = sorted(sf.registry(wh), key=lambda r: r["started_at"])
+    assert second["metrics"]["mode"] == "frozen" and "per_k" not in second["metrics"]
+    assert second["metrics"]["agreement"] == {"customers": 3000, "same_segment": 1.0, "ari": 1.0}
+    assert second["centroids"] == first["centroids"]  # the same model: no refit
+
+
+def test_a_refit_keeps_every_segments_id_and_name(wh: Warehouse) -> None:
+    sf.run_model(wh)
+    before = {r[0]: r[1:3] for r in sf.assignments(wh)}
+    sf.insert_rows(
+        wh, db.qualified(wh.schema_for("marts"), "customer_features"), sf.COLUMNS, sf.customers(30, seed=5)
+    )
+    sf.run_model(wh, segment_refit="always")
+    after = {r[0]: r[1:3] for r in sf.assignments(wh)}
+    names = {sid: name for sid, name in before.values()}
+    assert {sid: name for sid, name in after.values()} == names
+    kept = sum(after[c] == before[c] for c in before) / len(before)
+    refit = next(r for r in sf.registry(wh) if r["metrics"]["mode"] == "refit" and "matching" in r["metrics"]
+                 and r["metrics"]["matching"]["kept"] and r["metrics"].get("agreement"))  # fmt: skip
+    assert sorted(refit["metrics"]["matching"]["kept"]) == ["1", "2", "3", "4"]
+    assert refit["metrics"]["agreement"]["same_segment"] == pytest.approx(kept, abs=1e-4) and kept > 0.97
+
+
+def test_drifted_input_is_refused_with_the_figures_and_nothing_is_published(wh: Warehouse) -> None:
+    sf.run_model(wh)
+    before = sf.fingerprint(wh)
+    sf.execute(wh, f"update {wh.schema_for('marts')}.customer_features set monetary = monetary * 2")
+    out = sf.run_model(wh, check=False)
+    assert "DriftRefused: input drift: PSI of monetary is" in out and "> max_psi 0.25" in out
+    assert sf.fingerprint(wh) == before
+    refused = [r for r in sf.registry(wh) if r["status"] == "refused"]
+    assert len(refused) == 1 and "PSI of monetary" in refused[0]["metrics"]["error"]
+    assert refused[0]["metrics"]["input_psi"]["monetary"] > 0.25
+    sf.run_model(wh, segment_accept_drift=True)  # accepted explicitly: published, and the registry says so
+    assert sf.fingerprint(wh) != before
+    run = next(r for r in sf.registry(wh) if r["status"] == "published" and r["metrics"].get("accepted"))
+    assert "max_psi" in run["metrics"]["accepted"]
+
+
+def test_a_refit_far_from_the_published_assignment_is_refused(wh: Warehouse) -> None:
+    sf.run_model(wh)
+    before = sf.fingerprint(wh)
+    out = sf.run_model(wh, segment_refit="always", segment_k=7, check=False)
+    assert "too far from the published one" in out and ("ARI" in out or "share changed" in out)
+    assert sf.fingerprint(wh) == before
+    assert sorted(r["status"] for r in sf.registry(wh)) == ["published", "refused"]

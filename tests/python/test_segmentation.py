@@ -14,7 +14,7 @@ import segfixtures as sf
 from dbt.adapters.mysql_python.python_models import Session
 from olist_segments import db, segmentation
 from olist_segments.features import GateError, SegmentError
-from olist_segments.segmentation import SegmentOptions
+from olist_segments.segment_options import SegmentOptions
 from olist_segments.settings import Warehouse
 
 FAST = SegmentOptions(k=4, n_init=2)
@@ -37,7 +37,8 @@ def run(wh: Warehouse, opts: SegmentOptions = FAST) -> list[pd.DataFrame]:
     try:
         customers = session.table(wh.schema_for("marts"), "customer_features")
         definitions = session.table(wh.schema_for("raw"), "segment_definitions")
-        return list(segmentation.segment(customers, definitions, session, opts))
+        published = session.table(ml, "customer_segments")
+        return list(segmentation.segment(customers, definitions, published, session, opts))
     finally:
         session.close()
 
@@ -129,14 +130,18 @@ def test_the_gate_refuses_bad_marts_before_writing_anything(
     assert sf.ml_tables(wh) == set()
 
 
-def test_missing_definitions_for_k_are_a_clear_error(wh: Warehouse) -> None:
-    sf.execute(wh, f"delete from {wh.schema_for('raw')}.segment_definitions where k = 4 and segment_id = 3")
-    with pytest.raises(SegmentError, match=r"no complete segment definitions for k=4 .* found \[1, 2, 4\]"):
+def test_bad_definitions_are_a_clear_error(wh: Warehouse) -> None:
+    raw = f"{wh.schema_for('raw')}.segment_definitions"
+    sf.execute(wh, f"delete from {raw} where buying = 'repeat' and spend = 'low' and recency = 'any'")
+    with pytest.raises(SegmentError, match=r"has no row with recency 'any' for repeat/low"):
         run(wh)
-    sf.execute(wh, f"update {wh.schema_for('raw')}.segment_definitions set segment_name = repeat('x', 65)")
-    with pytest.raises(SegmentError, match=r"segment_name must be 1-64 characters"):
-        run(wh, replace(FAST, k=3))
-    sf.execute(wh, f"drop table {wh.schema_for('raw')}.segment_definitions")
+    sf.execute(wh, f"update {raw} set segment_name = repeat('x', 61)")
+    with pytest.raises(SegmentError, match=r"segment_name must be 1-60 characters"):
+        run(wh)
+    sf.execute(wh, f"update {raw} set spend = 'huge'")
+    with pytest.raises(SegmentError, match=r"spend 'huge' is not one of low, mid, high, top"):
+        run(wh)
+    sf.execute(wh, f"drop table {raw}")
     with pytest.raises(SegmentError, match=r"segment_definitions .* not found: run dbt seed"):
         run(wh)
 
