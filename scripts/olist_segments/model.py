@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import sklearn
 from kneed import KneeLocator
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 # fake segment transitions downstream. One thread is also faster on a busy machine (3x, measured on 2 cores
 # shared with dbt), at the cost of leaving spare cores idle on a quiet one.
 THREADS = 1
+WORKERS = min(2, os.cpu_count() or 1)  # fits of different k run side by side, one thread each
 
 
 @dataclass(frozen=True)
@@ -53,17 +55,39 @@ def fit_kmeans(z: np.ndarray, k: int, *, random_state: int, n_init: int, max_ite
         return model.fit(z)
 
 
-def silhouette(z: np.ndarray, labels: np.ndarray, *, sample_size: int, random_state: int) -> float | None:
-    """Silhouette on a seeded sample of `sample_size` points (all when fewer); None where undefined."""
-    if not 2 <= len(np.unique(labels)) <= len(z) - 1:
-        return None
-    size = sample_size if sample_size < len(z) else None
-    try:
-        # Distances in 64 MiB blocks: sklearn's default (1 GiB) would hold a 10k x 10k matrix at once.
-        with sklearn.config_context(working_memory=64), threadpool_limits(limits=THREADS):
-            return float(silhouette_score(z, labels, sample_size=size, random_state=random_state))
-    except ValueError:  # the sample happened to hold a single cluster
-        return None
+def silhouettes(
+    z: np.ndarray, labels: dict[int, np.ndarray], *, sample_size: int, random_state: int, block: int = 1024
+) -> dict[int, float | None]:
+    """The silhouette of every labelling of `z`, on ONE seeded sample of `sample_size` points (all when fewer;
+    the sample sklearn's silhouette_score draws for this random_state). The sample's pairwise distances are
+    computed once, block by block, and shared by every k; None where the silhouette is undefined."""
+    n = len(z)
+    index = check_random_state(random_state).permutation(n)[:sample_size] if sample_size < n else np.arange(n)
+    x = z[index]
+    cut = {k: lab[index] for k, lab in labels.items()}
+    onehot = {k: np.eye(int(lab.max()) + 1)[lab] for k, lab in cut.items()}  # sample x clusters
+    sums = {k: np.zeros(h.shape) for k, h in onehot.items()}
+    squared = (x * x).sum(axis=1)
+    with threadpool_limits(limits=THREADS):
+        for start in range(0, len(x), block):
+            rows = slice(start, start + block)
+            d = np.sqrt(np.maximum(squared[rows, None] + squared[None, :] - 2 * x[rows] @ x.T, 0.0))
+            for k, h in onehot.items():
+                sums[k][rows] = d @ h
+    out: dict[int, float | None] = {}
+    for k, lab in cut.items():
+        sizes = onehot[k].sum(axis=0)
+        if (sizes > 0).sum() < 2 or len(x) < 3:
+            out[k] = None
+            continue
+        own = sizes[lab]
+        a = sums[k][np.arange(len(x)), lab] / np.maximum(own - 1, 1)
+        other = np.where(onehot[k] > 0, np.inf, sums[k] / np.where(sizes > 0, sizes, 1))
+        other[:, sizes == 0] = np.inf
+        b = other.min(axis=1)
+        s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
+        out[k] = float(np.nan_to_num(s).mean())
+    return out
 
 
 def find_knee(ks: Sequence[int], inertias: Sequence[float]) -> int | None:
@@ -90,25 +114,24 @@ def choose_k(
     """Fit every k in `ks`; pick the elbow of inertia, else (no elbow) the best silhouette. k does not flap:
     with a published k among `ks`, a different k is taken only if its silhouette beats the published k's by
     at least `k_switch_margin`."""
-    scores: list[KScore] = []
-    models: dict[int, KMeans] = {}
-    began = time.monotonic()
-    for i, k in enumerate(ks, 1):
+    seconds: dict[int, float] = {}
+
+    def fit(k: int) -> KMeans:
         start = time.monotonic()
-        models[k] = fit_kmeans(z, k, random_state=random_state, n_init=n_init, max_iter=max_iter)
-        sil = silhouette(z, models[k].labels_, sample_size=silhouette_sample, random_state=random_state)
-        scores.append(KScore(k, float(models[k].inertia_), sil, time.monotonic() - start))
-        eta = (time.monotonic() - began) / i * (len(ks) - i)
-        log.info(
-            "k=%d (%d of %d): inertia %.1f, silhouette %s (%.1f s, ETA %.0f s)",
-            k,
-            i,
-            len(ks),
-            scores[-1].inertia,
-            _fmt(sil),
-            scores[-1].seconds,
-            eta,
-        )
+        fitted = fit_kmeans(z, k, random_state=random_state, n_init=n_init, max_iter=max_iter)
+        seconds[k] = time.monotonic() - start
+        log.info("k=%d: inertia %.1f (%.1f s)", k, fitted.inertia_, seconds[k])
+        return fitted
+
+    # One fit per worker thread, each on one thread of its own (fit_kmeans): parallel, yet every fit is
+    # exactly what it is alone, so the results do not depend on the number of workers.
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kmeans") as pool:
+        models = dict(zip(ks, pool.map(fit, ks), strict=True))
+    sil = silhouettes(
+        z, {k: m.labels_ for k, m in models.items()}, sample_size=silhouette_sample, random_state=random_state
+    )
+    scores = [KScore(k, float(models[k].inertia_), sil[k], seconds[k]) for k in ks]
+    log.info("silhouettes: %s", ", ".join(f"k={k} {_fmt(v)}" for k, v in sil.items()))
     knee = find_knee(ks, [s.inertia for s in scores])
     if len(ks) == 1:
         k, rule = ks[0], "fixed"
@@ -119,9 +142,8 @@ def choose_k(
         rule = "no elbow found: best silhouette"
     else:
         k, rule = ks[0], "no elbow and no silhouette: smallest k"
-    silhouettes = {s.k: s.silhouette for s in scores}
-    if previous_k in silhouettes and previous_k != k and len(ks) > 1:
-        new, old = silhouettes[k], silhouettes[previous_k]
+    if previous_k in sil and previous_k != k and len(ks) > 1:
+        new, old = sil[k], sil[previous_k]
         if new is None or old is None or new < old + k_switch_margin:
             rule = (
                 f"kept the published k={previous_k}: k={k} ({rule}) is not clearly better"
