@@ -5,7 +5,8 @@
     changes, not with runs. run_id and scored_at of a version are those of the run that made the change.
     dbt-mysql/mariadb do not implement invalidate_hard_deletes: a customer that leaves customer_segments keeps
     its last version open. Indexes: each snapshot run joins on the customer and updates by dbt_scd_id, and
-    segment_transitions reads each customer's versions in order (macros/snapshot_indexes.sql). -#}
+    segment_transitions reads each customer's versions in order (snapshot_indexes(): the adapter's
+    macros/relations/snapshot_indexes.sql). -#}
 {% snapshot customer_segments_snapshot %}
 
     {{

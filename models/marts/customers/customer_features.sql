@@ -1,6 +1,5 @@
 {{
     config(
-        contract={'enforced': true},
         indexes=[
             {'columns': ['customer_state']},
         ]

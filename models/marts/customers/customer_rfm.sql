@@ -1,6 +1,5 @@
 {{
     config(
-        contract={'enforced': true},
         indexes=[
             {'columns': ['rfm_segment']},
         ]

@@ -2,7 +2,7 @@
     Contract pre-flight check that tolerates MySQL's wire types.
 
     dbt compares the wire type of each column of the model's query with that of `cast(null as <declared type>)`
-    (the casts come from mysql__get_empty_schema_sql in macros/modelling/contract_types.sql). Wire types are
+    (the casts come from mysql__get_empty_schema_sql in contract_types.sql, beside this file). Wire types are
     coarser and noisier than column types: a text column arrives as BLOB while any string cast is VAR_STRING,
     a tinyint as TINY, a decimal literal as NEWDECIMAL or DECIMAL. So both sides are compared by type family
     (integer, decimal, float, string, date, datetime, time); the exact declared types (varchar(100),
