@@ -30,10 +30,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
 from _common import drop_base
 
-from olist_segments import db, settings
+from olist_segments import checks, db, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -111,9 +110,8 @@ def _ratio(slow: float | None, fast: float | None) -> str:
 
 
 def seed_column_types() -> dict[str, dict[str, str]]:
-    """column_types per seed, from dbt_project.yml (the same types dbt creates the tables with)."""
-    seeds = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["seeds"]["olist_segments"]
-    return {name: cfg.get("+column_types", {}) for name, cfg in seeds.items() if isinstance(cfg, dict)}
+    """column_types per Olist seed, from _olist__seeds.yml (the types dbt creates the tables with)."""
+    return checks.seed_column_types()
 
 
 def run_seed(

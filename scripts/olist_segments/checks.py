@@ -1,8 +1,9 @@
 """`olist-segments check-data DIR`: refuse a broken folder of Olist CSVs before anything is loaded.
 
-The expected files, columns and types come from the seeds config of dbt_project.yml (one source of truth); the
-keys, foreign keys and value rules below are what the models rely on. Every problem names the file, the column
-and (where it makes sense) the line; per problem a few examples are shown with the total count.
+The expected files, columns and types come from the column_types in models/staging/olist/_olist__seeds.yml
+(the one place that configures the Olist seeds: one source of truth); the keys, foreign keys and value rules
+below are what the models rely on. Every problem names the file, the column and (where it makes sense) the
+line; per problem a few examples are shown with the total count.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from .settings import PROJECT_ROOT
 BOM = b"\xef\xbb\xbf"
 EXAMPLES = 5  # examples shown per problem
 GEOLOCATION = "olist_geolocation_dataset"
+# The Olist seeds' properties: descriptions, indexes and the column_types dbt creates the raw tables with.
+SEEDS_FILE = PROJECT_ROOT / "models" / "staging" / "olist" / "_olist__seeds.yml"
 
 # Primary keys (reviews have none: the real data repeats review_id and order_id).
 KEYS: dict[str, tuple[str, ...]] = {
@@ -100,23 +103,29 @@ class DataCheckError(RuntimeError):
         super().__init__(f"{folder}: {len(found)} problem(s), nothing loaded:\n" + "\n".join(found))
 
 
-def load_specs(project_file: Path = PROJECT_ROOT / "dbt_project.yml") -> dict[str, dict[str, ColumnType]]:
-    """Expected columns and types of every Olist seed, from the `seeds:` config of dbt_project.yml."""
-    text = "\n".join(ln for ln in project_file.read_text(encoding="utf-8").splitlines() if "{%" not in ln)
-    seeds = (yaml.safe_load(text).get("seeds") or {}).get("olist_segments") or {}
-    specs: dict[str, dict[str, ColumnType]] = {}
-    for name, conf in seeds.items():
-        types = conf.get("+column_types") if isinstance(conf, dict) else None
-        if not name.startswith("+") and types:
-            specs[name] = {col: _parse_type(name, col, str(t)) for col, t in types.items()}
-    return specs
+def seed_column_types(properties_file: Path = SEEDS_FILE) -> dict[str, dict[str, str]]:
+    """The column_types of every Olist seed (seed → column → SQL type), as in its properties file."""
+    seeds = (yaml.safe_load(properties_file.read_text(encoding="utf-8")) or {}).get("seeds") or []
+    return {
+        seed["name"]: {col: str(t) for col, t in types.items()}
+        for seed in seeds
+        if (types := (seed.get("config") or {}).get("column_types"))
+    }
 
 
-def _parse_type(table: str, column: str, text: str) -> ColumnType:
+def load_specs(properties_file: Path = SEEDS_FILE) -> dict[str, dict[str, ColumnType]]:
+    """Expected columns and types of every Olist seed, from the seeds' column_types (_olist__seeds.yml)."""
+    return {
+        name: {col: _parse_type(properties_file, name, col, t) for col, t in types.items()}
+        for name, types in seed_column_types(properties_file).items()
+    }
+
+
+def _parse_type(source: Path, table: str, column: str, text: str) -> ColumnType:
     m = _TYPE.fullmatch(text.strip().lower())
     if not m:
         raise ValueError(
-            f"dbt_project.yml: seed {table}.{column} has type {text!r}, which check-data cannot check"
+            f"{source.name}: seed {table}.{column} has type {text!r}, which check-data cannot check"
         )
     kind, length, scale = m.groups()
     return ColumnType(kind, int(length) if length else None, int(scale) if scale else None)
@@ -258,7 +267,7 @@ def _check_header(table: str, header: list[str], expected: dict[str, ColumnType]
         hint = f" (the header has {near[0]!r}: renamed?)" if near else ""
         out.add(f"missing column{hint}; {table} needs {', '.join(expected)}", col, 1)
     for col in extra:
-        out.add("unexpected column (not in the seed's column_types in dbt_project.yml)", col, 1)
+        out.add("unexpected column (not in the seed's column_types in _olist__seeds.yml)", col, 1)
     if not missing and not extra and [c for c in header if c in expected] != list(expected):
         out.add("columns are in an unusual order: accepted (seeds load by name)", note=True)
 

@@ -406,16 +406,16 @@ def test_geolocation_is_skipped_unless_asked(folder: Path, monkeypatch: pytest.M
     assert (problem.column, problem.line) == ("geolocation_lat", 3) and "not a number" in problem.message
 
 
-def test_expected_columns_come_from_dbt_project(tmp_path: Path) -> None:
+def test_expected_columns_come_from_the_seed_properties(tmp_path: Path) -> None:
     specs = checks.load_specs()
     assert set(TABLES) <= set(specs)
     assert specs["olist_order_items_dataset"]["price"] == checks.ColumnType("decimal", 12, 2)
     assert specs["olist_customers_dataset"]["customer_zip_code_prefix"] == checks.ColumnType("varchar", 5)
-    project = tmp_path / "dbt_project.yml"
-    text = (ROOT / "dbt_project.yml").read_text(encoding="utf-8")
-    project.write_text(text.replace("customer_state: char(2)", "customer_state: money"), encoding="utf-8")
+    properties = tmp_path / checks.SEEDS_FILE.name
+    text = checks.SEEDS_FILE.read_text(encoding="utf-8")
+    properties.write_text(text.replace("customer_state: char(2)", "customer_state: money"), encoding="utf-8")
     with pytest.raises(ValueError, match=r"olist_customers_dataset\.customer_state has type 'money'"):
-        checks.load_specs(project)
+        checks.load_specs(properties)
 
 
 def test_require_valid_raises_for_the_pipeline(folder: Path) -> None:
