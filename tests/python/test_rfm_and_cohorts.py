@@ -4,8 +4,10 @@ One `dbt build` of the whole project (seeds, models, the segmentation model, tes
 a fresh base schema; the marts are read back and compared with expectations computed independently in pandas:
 the RFM scores and segments from customer_features (read back from the warehouse) and the rules CSV, the
 crosswalk from customer_segments and those expectations, the cohorts from fct_orders. Then the singular tests
-are shown to fail on corrupted tables (and to pass again once the tables are restored). The real-data test
-builds the Kaggle files the same way and checks that the RFM segments are sane there.
+are shown to fail on corrupted tables (and to pass again once the tables are restored): the RFM, crosswalk and
+cohort tests, and the guards of fct_orders, customer_features, segment_summary and segment_transitions, each
+on a corruption that only it catches. The real-data test builds the Kaggle files the same way and checks that
+the RFM segments are sane there.
 """
 
 from __future__ import annotations
@@ -38,6 +40,44 @@ COVER = "assert_rfm_segments_cover_every_score"
 ADDS_UP = "assert_segment_rfm_crosswalk_adds_up_to_segment_summary"
 SHARES = "assert_segment_rfm_crosswalk_shares_sum_to_one"
 COHORTS = "assert_cohort_retention_partitions_customer_features"
+# Singular tests guarding the marts, and a corruption of one built table that only that test catches.
+GUARDS: dict[str, tuple[str, str, str]] = {
+    # the customer totals no longer add up to the valid orders' (one customer paid 1 BRL more)
+    "assert_customer_features_totals_match_fct_orders": (
+        "customer_features",
+        "update {table} set monetary = monetary + 1 order by customer_unique_id limit 1",
+        "one customer's monetary is off by 1",
+    ),
+    # one customer is missing and an unknown one appears (the totals still add up)
+    "assert_customer_features_covers_customers_with_valid_orders": (
+        "customer_features",
+        "update {table} set customer_unique_id = repeat('f', 32) order by customer_unique_id limit 1",
+        "one customer_unique_id replaced by an id without orders",
+    ),
+    # two as_of_dates in one table
+    "assert_customer_features_as_of_date": (
+        "customer_features",
+        "update {table} set as_of_date = as_of_date + interval 1 day order by customer_unique_id limit 1",
+        "one row's as_of_date a day later",
+    ),
+    # fct_orders counts an item that staging does not have (payments, gmv and orders still add up)
+    "assert_fct_orders_totals_match_staging": (
+        "fct_orders",
+        "update {table} set item_count = item_count + 1 order by order_id limit 1",
+        "one order's item_count off by 1",
+    ),
+    # an empty table while its parent is not: these two used to pass vacuously
+    "assert_segment_summary_shares_sum_to_one": (
+        "segment_summary",
+        "delete from {table}",
+        "segment_summary emptied while dim_customers has segmented customers",
+    ),
+    "assert_segment_transitions_add_up": (
+        "segment_transitions",
+        "delete from {table}",
+        "segment_transitions emptied while the snapshot has current versions",
+    ),
+}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -440,6 +480,19 @@ def test_singular_tests_fail_on_a_rule_hole_and_a_miscounted_pair(built: Built) 
         restore(built, "raw", "rfm_segments")
         restore(built, "marts", "segment_rfm_crosswalk")
     assert set(built.dbt_test(COVER, FIRST_MATCH, ADDS_UP, SHARES).values()) == {"pass"}
+
+
+@pytest.mark.parametrize("guard", list(GUARDS))
+def test_guarding_singular_test_fails_on_its_corruption_only(built: Built, guard: str) -> None:
+    """Each guard fails on its corruption of a built mart, the other guards pass; the table is restored."""
+    table, statement, what = GUARDS[guard]
+    backup(built, "marts", table)
+    try:
+        built.execute(statement.format(table=built.table("marts", table)))
+        status = built.dbt_test(*GUARDS)
+    finally:
+        restore(built, "marts", table)
+    assert status == {name: "fail" if name == guard else "pass" for name in GUARDS}, what
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 -- The latest generation's transitions (new + moved + stayed) account for every customer currently in the
--- snapshot, and each (from, to) pair appears once per generation.
+-- snapshot, and each (from, to) pair appears once per generation. An empty segment_transitions accounts for no
+-- one: it fails while the snapshot has customers (coalesce: the sum over no rows is NULL, which compares to
+-- nothing).
 with
 
 transitions as (
@@ -43,4 +45,4 @@ select
 from latest
 cross join current_versions
 cross join duplicate_pairs
-where latest.customers <> current_versions.customers or duplicate_pairs.pairs > 0
+where coalesce(latest.customers, 0) <> current_versions.customers or duplicate_pairs.pairs > 0
