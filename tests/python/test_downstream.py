@@ -72,11 +72,10 @@ def create_ml_tables(conn: MySQLConnectionAbstract, wh: settings.Warehouse) -> N
 
 
 def segment_names(k: int) -> dict[int, str]:
-    """Segment names for k from the reference seed, as the segmentation model names them."""
+    """Segment names for k, each with its suggested action in the run's catalogue (centroids)."""
     with (ROOT / "seeds" / "reference" / "segment_definitions.csv").open(newline="", encoding="utf-8") as f:
-        names = {int(r["segment_id"]): r["segment_name"] for r in csv.DictReader(f) if int(r["k"]) == k}
-    assert sorted(names) == list(range(1, k + 1)), f"segment_definitions lacks rows for k={k}"
-    return names
+        names = [r["segment_name"] for r in csv.DictReader(f) if r["recency"] == "any"]
+    return {sid: names[sid - 1] for sid in range(1, k + 1)}
 
 
 def publish_run(
@@ -90,12 +89,19 @@ def publish_run(
     names = segment_names(k)
     run_id = str(uuid.uuid4())
     cur = conn.cursor()
+    catalogue = [
+        {"segment_id": sid, "segment_name": name, "profile": "", "description": f"about {name}",
+         "suggested_action": f"act on {name}", "center": {"monetary": 100.0 * sid, "frequency": 1.0}}
+        for sid, name in names.items()
+    ]  # fmt: skip
     cur.execute(
         f"insert into {db.qualified(wh.schema_for('ml'), 'segment_model_runs')} "
-        "(run_id, started_at, finished_at, status, k, k_selection, features, n_customers, data_as_of,"
-        " silhouette) values (%s, %s, %s, 'published', %s, 'fixed', %s, %s, '2018-09-01', 0.5)",
-        (run_id, scored_at, scored_at, k, json.dumps(["monetary", "frequency"]), len(assignment)),
-    )
+        "(run_id, started_at, finished_at, status, k, k_selection, features, centroids, n_customers,"
+        " data_as_of, silhouette)"
+        " values (%s, %s, %s, 'published', %s, 'fixed', %s, %s, %s, '2018-09-01', 0.5)",
+        (run_id, scored_at, scored_at, k, json.dumps(["monetary", "frequency"]), json.dumps(catalogue),
+         len(assignment)),
+    )  # fmt: skip
     segments = db.qualified(wh.schema_for("ml"), "customer_segments")
     cur.execute(f"delete from {segments}")
     cur.executemany(

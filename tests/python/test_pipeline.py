@@ -196,6 +196,8 @@ def test_plain_dbt_build_is_the_whole_workflow_mysql_type(scratch: settings.Ware
         "customer_segments_snapshot",
         "segment_transitions",
         "segment_rfm_crosswalk",
+        "segment_runs",
+        "stg_ml__run_segments",
     }
 
 

@@ -46,13 +46,11 @@ def test_report_shows_the_published_run(wh: Warehouse, tmp_path: Path) -> None:
         wh, f"select segment_id, segment_name, count(*) from {sf.segments_table(wh)} group by 1, 2 order by 1"
     )
     for sid, name, n in counts:
-        assert re.search(rf"<tr><td>{sid}</td><td>{name}</td><td>{n:,}</td>", html)
-    actions = sf.query(
-        wh,
-        f"select suggested_action from {wh.schema_for('raw')}.segment_definitions where k = %s",
-        (run["k"],),
-    )
-    assert len(actions) == run["k"] and all(escape(a) in html for (a,) in actions)
+        profile = next(c["profile"] for c in run["centroids"] if c["segment_id"] == sid)
+        assert re.search(rf"<tr><td>{sid}</td><td>{name}</td><td>{profile}</td><td>{n:,}</td>", html)
+    actions = [c["suggested_action"] for c in run["centroids"]]
+    assert len(actions) == run["k"] and all(a and escape(a) in html for a in actions)
+    assert "agreement with the previous run" not in html  # a first run has none
 
 
 def test_report_reads_the_warehouse_and_escapes_what_it_finds(wh: Warehouse, tmp_path: Path) -> None:

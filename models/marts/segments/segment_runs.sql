@@ -31,7 +31,7 @@ select
     cast(json_extract(model_runs.metrics, '$.max_input_psi') as double) as max_input_psi,
     cast(json_extract(model_runs.metrics, '$.largest_size_change') as double) as largest_size_change,
     json_unquote(json_extract(model_runs.metrics, '$.accepted')) as accepted_drift,
-    json_unquote(json_extract(model_runs.metrics, '$.error')) as error,
+    json_unquote(json_extract(model_runs.metrics, '$.error')) as error_message,
     live.run_id is not null as is_live
 from model_runs
 left join live
