@@ -3,12 +3,12 @@
 Three groups of scenarios, each in base schemas of its own (random names, dropped at the end):
 
 * bad input, end to end: publish the bundled sample with `olist-segments run` (a second `run` started
-  meanwhile must be refused by the pipeline lock), then run again on copies of the sample with one thing
+  meanwhile must be refused by the schema's run lock), then run again on copies of the sample with one thing
   broken. Each run must exit non-zero naming the file, column and problem and leave the published tables
   as they were; the last, good run must publish again.
-* the segmentation step on a synthetic mart of N customers (synth-features): the process killed with SIGKILL
-  while it loads customer_segments__new, its writer or reader connection killed from another session, two
-  runs at once (without and with --wait).
+* the segmentation step, `dbt run -s customer_segments`, on a synthetic mart of N customers (synth-features):
+  dbt killed with SIGKILL while the model loads customer_segments__dbt_tmp, its writer or reader connection
+  killed from another session, two runs at once (without and with run_lock_wait_seconds).
 * the server: a throwaway MariaDB of our own (never the shared one) restarted between two runs, and killed
   with SIGKILL while a run writes.
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import logging
 import os
 import re
@@ -47,7 +48,8 @@ from typing import Any
 import mysql.connector
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from olist_segments import db, pipeline, settings
+from dbt.adapters.mysql_python.locks import run_lock_name
+from olist_segments import db, settings
 from olist_segments.settings import PROJECT_ROOT, Warehouse
 
 from . import synth
@@ -57,8 +59,11 @@ log = logging.getLogger(__name__)
 
 SAMPLE = PROJECT_ROOT / "seeds" / "olist_sample"
 Table = tuple[str, str]  # (layer, table): ("marts", "dim_customers") is <base>_marts.dim_customers
-SEGMENTS: Table = ("ml", publish.SEGMENTS)
-RUNS: Table = ("ml", publish.RUNS)
+PROJECT = "olist_segments"  # dbt_project.yml's name: the run lock is <project>:<base schema>
+SEGMENTS_TABLE, RUNS_TABLE = "customer_segments", "segment_model_runs"
+NEW = SEGMENTS_TABLE + "__dbt_tmp"  # what the Python model loads before the swap publishes it
+SEGMENTS: Table = ("ml", SEGMENTS_TABLE)
+RUNS: Table = ("ml", RUNS_TABLE)
 CHAIN_TABLES: tuple[Table, ...] = (
     ("marts", "customer_features"),
     ("marts", "fct_orders"),
@@ -74,15 +79,25 @@ KEYS = {
     "fct_orders": "order_id",
     "dim_customers": "customer_unique_id",
     "segment_summary": "segment_id",
-    publish.SEGMENTS: "customer_unique_id",
-    publish.RUNS: "run_id",
+    SEGMENTS_TABLE: "customer_unique_id",
+    RUNS_TABLE: "run_id",
 }
 RUN_COLUMNS = frozenset({"run_id", "scored_at"})  # differ between two runs on the same data
-# Small and fast: one KMeans fit, many chunks, so a fault lands while customer_segments__new is loading.
-SEGMENT_ARGS = ("segment", "--k", "4", "--n-init", "1", "--chunk-size", "5000", "--no-report")
-LOCK_MESSAGE = "another olist-segments run holds the lock"
+DBT = str(Path(sys.executable).with_name("dbt"))
+LOCK_MESSAGE = "another run is writing to this schema"
 CUSTOMERS = 100_000
 TIMEOUT_S = 900
+
+
+def segment_args(wait_seconds: int = 0) -> tuple[str, ...]:
+    """The segmentation step as a scheduler runs it, `dbt run -s customer_segments`: small and fast (one
+    KMeans fit), loaded in many chunks so that a fault lands while customer_segments__dbt_tmp is loading."""
+    fast = {"segment_k": 4, "segment_n_init": 1, "segment_chunk_size": 5000}
+    dbt_vars = fast | {"run_lock_wait_seconds": wait_seconds}
+    return ("dbt", "--no-use-colors", "run", "--select", SEGMENTS_TABLE, "--vars", json.dumps(dbt_vars))
+
+
+SEGMENT_ARGS = segment_args()
 _RUN_ID = re.compile(r"\brun ([0-9a-f-]{36})\b")
 _LOG_PREFIX = re.compile(r"^(?:(?:dbt|segment) \| )?(?:\d\d:\d\d:\d\d(?:\.\d+)?\s+(?:[A-Z]+\s+)?)?")
 
@@ -335,10 +350,12 @@ def start_cli(
     extra_env: dict[str, str] | None = None,
     new_session: bool = False,
 ) -> Cli:
+    """`olist-segments <args>`, or dbt itself when args[0] is "dbt"."""
     path = logs / f"{args[0]}-{uuid.uuid4().hex[:8]}.log"
+    argv = [DBT, *args[1:]] if args[0] == "dbt" else [sys.executable, "-m", "olist_segments.cli", *args]
     with path.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "olist_segments.cli", *args],
+            argv,
             cwd=PROJECT_ROOT,
             env=cli_env(wh, data_dir, extra_env),
             stdout=out,
@@ -369,12 +386,10 @@ def run_ids(output: str) -> list[str]:
 
 
 def new_rows(wh: Warehouse) -> int | None:
-    """Rows in <base>_ml.customer_segments__new, None when there is no such table."""
+    """Rows in <base>_ml.customer_segments__dbt_tmp, None when there is no such table."""
     with connection(wh) as conn:
         try:
-            return int(
-                _query(conn, f"select count(*) from {db.qualified(wh.schema_for('ml'), publish.NEW)}")[0][0]
-            )
+            return int(_query(conn, f"select count(*) from {db.qualified(wh.schema_for('ml'), NEW)}")[0][0])
         except mysql.connector.Error as exc:
             if exc.errno == 1146:  # no such table
                 return None
@@ -387,7 +402,7 @@ def registry(wh: Warehouse) -> dict[str, tuple[str, datetime, datetime | None]]:
         rows = _query(
             conn,
             "select run_id, status, started_at, finished_at from "
-            + db.qualified(wh.schema_for("ml"), publish.RUNS),
+            + db.qualified(wh.schema_for("ml"), RUNS_TABLE),
         )
     return {str(r): (str(s), a, f) for r, s, a, f in rows}
 
@@ -398,13 +413,14 @@ def lock_holder(wh: Warehouse, name: str) -> int | None:
     return None if holder is None else int(holder)
 
 
-def segment_lock(wh: Warehouse) -> str:
-    return f"olist_segments:{wh.schema}"
+def run_lock(wh: Warehouse) -> str:
+    """The writer lock every dbt run on base schema wh.schema holds (dbt_project.yml's on-run-start)."""
+    return run_lock_name(PROJECT, wh.schema)
 
 
 def wait_until_writing(wh: Warehouse, cli: Cli, timeout_s: float = 300) -> int:
-    """Poll until the run has loaded rows into customer_segments__new; returns how many it had then."""
-    table = db.qualified(wh.schema_for("ml"), publish.NEW)
+    """Poll until the run has loaded rows into customer_segments__dbt_tmp; returns how many it had then."""
+    table = db.qualified(wh.schema_for("ml"), NEW)
     deadline = time.monotonic() + timeout_s
     with connection(wh) as conn:
         while time.monotonic() < deadline:
@@ -424,11 +440,14 @@ def wait_until_writing(wh: Warehouse, cli: Cli, timeout_s: float = 300) -> int:
     raise ScenarioError(f"no rows in {table} after {timeout_s:.0f} s")
 
 
-def mart_reader_connection(wh: Warehouse) -> int:
-    """The connection streaming customer_features to the segment step (found in the processlist)."""
-    pattern = f"%{db.qualified(wh.schema_for('marts'), 'customer_features')}%"
+def step_connection(wh: Warehouse, which: str) -> int:
+    """The Python model's connection that loads customer_segments__dbt_tmp ("writer") or streams
+    customer_features to it ("reader"), found in the processlist while it runs a statement."""
+    table = db.qualified(wh.schema_for("ml"), NEW) if which == "writer" else None
+    table = table or db.qualified(wh.schema_for("marts"), "customer_features")
+    pattern = f"%{table}%"
     with connection(wh) as conn:
-        for _ in range(250):
+        for _ in range(1500):
             rows = _query(
                 conn,
                 "select id from information_schema.processlist where user = %s and command = 'Query'"
@@ -437,8 +456,8 @@ def mart_reader_connection(wh: Warehouse) -> int:
             )
             if rows:
                 return int(rows[0][0])
-            time.sleep(0.02)
-    raise ScenarioError("the segment step's mart reader was not found in the processlist")
+            time.sleep(0.002)
+    raise ScenarioError(f"the segment step's {which} was not found in the processlist")
 
 
 @dataclass
@@ -542,7 +561,7 @@ def chain_scenarios(wh: Warehouse, work: Path, logs: Path) -> list[Outcome]:
     log.info("chain: publishing the bundled sample into %s_* (olist-segments run)", wh.schema)
     first = start_cli(wh, "run", logs=logs)
     try:
-        concurrent = second_run_refused(wh, first, pipeline.run_lock_name(wh), "run", logs=logs)
+        concurrent = second_run_refused(wh, first, run_lock(wh), "run", logs=logs)
     finally:
         code = first.wait()
     concurrent.expect(code == 0, f"the first run failed ({code}): {error_line(first.output)}")
@@ -604,14 +623,14 @@ def segment_fault(
     group: str = "segment step",
     extra_env: dict[str, str] | None = None,
 ) -> Outcome:
-    """A segment run hit by `inject` while it loads customer_segments__new, then a plain rerun.
+    """A segment run hit by `inject` while it loads customer_segments__dbt_tmp, then a plain rerun.
 
     Expected: the faulted run exits non-zero (or dies); the published mart and segments are unchanged; the
-    rerun publishes the same assignments again and leaves no customer_segments__new behind; the readers,
+    rerun publishes the same assignments again and leaves no customer_segments__dbt_tmp behind; the readers,
     polling through both runs, never fail and never see a partial table.
     """
     if new_rows(wh) is not None:
-        raise ScenarioError(f"{wh.schema_for('ml')}.{publish.NEW} exists before the run")
+        raise ScenarioError(f"{wh.schema_for('ml')}.{NEW} exists before the run")
     before = published_state(wh, SEGMENT_TABLES)
     with reading(wh, SEGMENT_READS) as reader:
         cli = start_cli(wh, *SEGMENT_ARGS, logs=logs, extra_env=extra_env)
@@ -656,13 +675,13 @@ def segment_fault(
     outcome.expect(not gone, f"published tables changed by the failed run: {', '.join(gone)}")
     outcome.expect(status != "published", "the registry says the failed run was published")
     outcome.expect(rerun_code == 0, f"the rerun failed ({rerun_code}): {outcome.facts['rerun_message']}")
-    outcome.expect(outcome.facts["new_after_rerun"] is None, f"{publish.NEW} is still there after the rerun")
+    outcome.expect(outcome.facts["new_after_rerun"] is None, f"{NEW} is still there after the rerun")
     outcome.expect(outcome.facts["final_runs"] == [rerun_id], "customer_segments is not the rerun's alone")
     outcome.expect(
         content(final, segments) == content(before, segments),
         "the rerun's assignments differ from the published ones",
     )
-    left = "no leftover table" if leftover is None else f"{leftover:,}-row {publish.NEW} left"
+    left = "no leftover table" if leftover is None else f"{leftover:,}-row {NEW} left"
     outcome.result = (
         f"exit {code}; published unchanged; {left}; registry: {status or 'no row'}; rerun exit {rerun_code}"
     )
@@ -672,7 +691,7 @@ def segment_fault(
 def _published_runs(wh: Warehouse) -> list[str]:
     with connection(wh) as conn:
         rows = _query(
-            conn, f"select distinct run_id from {db.qualified(wh.schema_for('ml'), publish.SEGMENTS)}"
+            conn, f"select distinct run_id from {db.qualified(wh.schema_for('ml'), SEGMENTS_TABLE)}"
         )
     return sorted(str(r) for (r,) in rows)
 
@@ -683,28 +702,27 @@ def kill_client(wh: Warehouse, logs: Path) -> Outcome:
         cli.proc.send_signal(signal.SIGKILL)
         return rows
 
-    return segment_fault(wh, logs, "process killed", "SIGKILL to `olist-segments segment` mid-write", inject)
+    fault = "SIGKILL to `dbt run -s customer_segments` mid-write"
+    return segment_fault(wh, logs, "process killed", fault, inject)
 
 
 def kill_connection(wh: Warehouse, logs: Path, which: str) -> Outcome:
-    """KILL the step's writer (the lock holder) or mart reader connection from another session."""
+    """KILL the step's writer or mart reader connection from another session."""
 
     def inject(_: Cli, __: Reader) -> int:
-        target = lock_holder(wh, segment_lock(wh)) if which == "writer" else mart_reader_connection(wh)
-        if target is None:
-            raise ScenarioError("the segment step holds no lock")
+        target = step_connection(wh, which)
         rows = new_rows(wh) or 0
         with connection(wh) as conn:
             _query(conn, f"kill {int(target)}")
         return rows
 
-    what = "writer connection (the lock holder)" if which == "writer" else "mart reader connection"
+    what = "writer connection" if which == "writer" else "mart reader connection"
     return segment_fault(wh, logs, f"{which} connection killed", f"`KILL` of the {what}", inject)
 
 
 def concurrent_segments(wh: Warehouse, logs: Path, *, wait: bool) -> Outcome:
-    """Two segment runs started together: without --wait one is refused, with --wait they run in turn."""
-    args = (*SEGMENT_ARGS, "--wait", "600") if wait else SEGMENT_ARGS
+    """Two segment runs started together: without a lock wait one is refused, with one they run in turn."""
+    args = segment_args(600) if wait else SEGMENT_ARGS
     before = published_state(wh, SEGMENT_TABLES)
     runs_before = registry(wh)
     with reading(wh, SEGMENT_READS) as reader:
@@ -713,8 +731,8 @@ def concurrent_segments(wh: Warehouse, logs: Path, *, wait: bool) -> Outcome:
     after = published_state(wh, SEGMENT_TABLES)
     outputs = [c.output for c in clis]
     new = {r: v for r, v in registry(wh).items() if r not in runs_before}
-    case = "two segment runs, --wait" if wait else "two segment runs"
-    fault = "both started at once" + (" with --wait 600" if wait else "")
+    case = "two segment runs, lock wait" if wait else "two segment runs"
+    fault = "both started at once" + (" with run_lock_wait_seconds 600" if wait else "")
     message = "; ".join(error_line(o) for o, c in zip(outputs, codes, strict=True) if c)
     outcome = Outcome("concurrency", case, fault, max(codes), message)
     outcome.read(reader, before, after)
@@ -740,8 +758,8 @@ def concurrent_segments(wh: Warehouse, logs: Path, *, wait: bool) -> Outcome:
         outcome.expect(published == [last], "customer_segments is not the later run's")
         outcome.result = f"exit codes {codes}; ran one after the other; the later run is published"
     else:
-        outcome.expect(sorted(codes) == [0, 1], f"exit codes {codes}, expected one 0 and one 1")
-        loser = outputs[codes.index(1)] if 1 in codes else ""
+        outcome.expect(sorted(codes)[0] == 0 < sorted(codes)[1], f"exit codes {codes}, expected one 0")
+        loser = outputs[codes.index(max(codes))]
         outcome.expect(LOCK_MESSAGE in loser, f"the refused run did not say {LOCK_MESSAGE!r}")
         outcome.expect(
             list(new) == published and len(new) == 1, f"registry gained {len(new)} rows, expected 1"

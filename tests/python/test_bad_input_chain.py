@@ -72,7 +72,7 @@ def test_a_value_check_data_accepts_but_a_dbt_test_refuses(chain: Chain) -> None
     )
     assert outcome.exit_code == 1, explain(outcome)
     assert not outcome.facts["refused_by_check_data"], explain(outcome)
-    assert "step 'upstream' failed" in outcome.facts["output"], explain(outcome)
+    assert "step 'build' failed" in outcome.facts["output"], explain(outcome)
     assert reliability.names_problem(outcome.facts["output"], case), explain(outcome)
     assert outcome.facts["changed"] == [] and outcome.rows_lost == 0, explain(outcome)
     assert outcome.reader_failures == [] and outcome.partial_reads == [], explain(outcome)
@@ -86,15 +86,15 @@ def test_a_value_check_data_accepts_but_a_dbt_test_refuses(chain: Chain) -> None
 
 @pytest.mark.slow
 def test_data_too_small_to_segment_leaves_the_published_marts_unchanged(chain: Chain) -> None:
-    """An 8-order extract passes check-data, but k up to 10 needs 10 customers: the upstream build refuses it
-    (tests/dbt/assert_enough_customers_to_segment.sql) before customer_features and fct_orders are rebuilt,
+    """An 8-order extract passes check-data, but k up to 10 needs 10 customers: dbt build refuses it
+    (tests/dbt/intermediate/assert_enough_customers_to_segment.sql) before customer_features is rebuilt,
     so nothing published changes."""
     case = TOO_FEW_CUSTOMERS
     outcome = reliability.chain_run(
         chain.wh, case, chain.work / slug(case), chain.logs, before=chain.baseline
     )
     assert outcome.exit_code == 1, explain(outcome)
-    assert "step 'upstream' failed" in outcome.facts["output"], explain(outcome)
+    assert "step 'build' failed" in outcome.facts["output"], explain(outcome)
     assert reliability.names_problem(outcome.facts["output"], case), explain(outcome)
     assert outcome.reader_failures == [] and outcome.partial_reads == [], explain(outcome)
     assert outcome.facts["changed"] == [], explain(outcome)

@@ -18,7 +18,7 @@ from conftest import new_base_schema
 from faultkit import explain, fresh_base, throwaway_server
 from olist_harness import reliability
 from olist_harness.reliability import SEGMENTS, Outcome, Reader, State
-from olist_segments import db, pipeline, settings
+from olist_segments import db, settings
 
 CUSTOMERS = reliability.CUSTOMERS  # loading them in 5,000-row chunks leaves time to strike mid-write
 Base = tuple[settings.Warehouse, Path]
@@ -52,7 +52,7 @@ def assert_survived(outcome: Outcome) -> None:
 def test_segment_process_killed_mid_write(segments: Base) -> None:
     outcome = reliability.kill_client(*segments)
     assert outcome.exit_code == -signal.SIGKILL, explain(outcome)
-    # Killed while loading: a partial customer_segments__new is left, never a partial published table.
+    # Killed while loading: a partial customer_segments__dbt_tmp is left, never a partial published table.
     assert 0 < outcome.facts["rows_at_fault"] < CUSTOMERS, explain(outcome)
     assert outcome.facts["leftover_rows"] is not None, explain(outcome)
     assert outcome.facts["leftover_rows"] < CUSTOMERS, explain(outcome)
@@ -66,16 +66,16 @@ def writer_killed(segments: Base) -> Outcome:
 
 @pytest.mark.slow
 def test_writer_connection_killed_from_another_session(writer_killed: Outcome) -> None:
-    assert writer_killed.exit_code == 1, explain(writer_killed)
-    assert writer_killed.message.startswith("olist-segments segment: error:"), explain(writer_killed)
-    assert "Lost connection" in writer_killed.message, explain(writer_killed)
+    assert writer_killed.exit_code == 1, explain(writer_killed)  # dbt: a node failed
+    assert "customer_segments" in writer_killed.message, explain(writer_killed)
+    assert "Lost connection" in writer_killed.facts["output"], explain(writer_killed)
     assert_survived(writer_killed)
 
 
 @pytest.mark.slow
 def test_a_run_whose_connection_was_killed_is_recorded_as_failed(writer_killed: Outcome) -> None:
     """segment_model_runs should record every run; after a lost connection the failure is written on the dead
-    connection, so the run leaves no row (and its customer_segments__new stays until the next run)."""
+    connection, so the model writes it on a connection of its own."""
     assert writer_killed.facts["registry_status"] == "failed", explain(writer_killed)
 
 
@@ -90,7 +90,7 @@ def test_a_lost_connection_is_not_taken_for_a_local_infile_refusal(writer_killed
 def test_mart_reader_connection_killed_from_another_session(segments: Base) -> None:
     outcome = reliability.kill_connection(*segments, "reader")
     assert outcome.exit_code == 1, explain(outcome)
-    assert "Lost connection" in outcome.message, explain(outcome)
+    assert "Lost connection" in outcome.facts["output"], explain(outcome)
     assert outcome.facts["registry_status"] == "failed", explain(outcome)
     assert outcome.facts["leftover_rows"] is None, explain(outcome)  # the step dropped its own table
     assert_survived(outcome)
@@ -99,7 +99,7 @@ def test_mart_reader_connection_killed_from_another_session(segments: Base) -> N
 @pytest.mark.slow
 def test_two_segment_runs_at_once_one_is_refused(segments: Base) -> None:
     outcome = reliability.concurrent_segments(*segments, wait=False)
-    assert sorted(outcome.facts["codes"]) == [0, 1], explain(outcome)
+    assert outcome.facts["codes"].count(0) == 1, explain(outcome)
     assert reliability.LOCK_MESSAGE in outcome.message, explain(outcome)
     assert len(outcome.facts["new_runs"]) == 1, explain(outcome)
     assert outcome.facts["published_runs"] == list(outcome.facts["new_runs"]), explain(outcome)
@@ -120,10 +120,10 @@ def test_two_segment_runs_with_wait_take_turns(segments: Base) -> None:
 
 @pytest.mark.slow
 def test_two_pipeline_runs_at_once(base_warehouse: settings.Warehouse, tmp_path: Path) -> None:
-    """A second `olist-segments run` on the same base is refused while the first holds the pipeline lock; the
-    lock dies with the first run's session."""
+    """A second `olist-segments run` on the same base is refused while the first holds the schema's run lock;
+    the lock dies with the first run's session."""
     with fresh_base(base_warehouse, "lck") as wh:
-        lock = pipeline.run_lock_name(wh)
+        lock = reliability.run_lock(wh)
         first = reliability.start_cli(wh, "run", logs=tmp_path, new_session=True)
         try:
             outcome = reliability.second_run_refused(wh, first, lock, "run", logs=tmp_path)
@@ -159,7 +159,7 @@ def test_server_restarted_between_runs(
     outcome = reliability.restart_between_runs(*server)
     assert outcome.facts["changed"] == [], explain(outcome)  # customer_features, segments and the registry
     assert outcome.exit_code == 0, explain(outcome)
-    assert outcome.facts["published_runs"] == outcome.facts["run_ids"], explain(outcome)
+    assert outcome.facts["published_runs"] == outcome.facts["run_ids"][:1], explain(outcome)
     assert outcome.reader_failures == [] and outcome.partial_reads == [], explain(outcome)
     assert outcome.problems == [], explain(outcome)
 
@@ -169,7 +169,7 @@ def test_server_killed_mid_write(
     server: tuple[reliability.ThrowawayServer, settings.Warehouse, Path],
 ) -> None:
     outcome = reliability.kill_server(*server)
-    assert "Lost connection" in outcome.message, explain(outcome)
+    assert "Lost connection" in outcome.facts["output"], explain(outcome)
     assert_survived(outcome)
 
 
