@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import new_base_schema
 from olist_harness import reliability
 from olist_segments.settings import Warehouse
+from projectkit import new_base_schema
 
 
 @contextmanager

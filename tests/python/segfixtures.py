@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from conftest import run_dbt
 from olist_harness import synth
 from olist_segments import db
 from olist_segments.settings import Warehouse
+from projectkit import run_dbt
 
 AS_OF = date(2018, 10, 18)
 COLUMNS = (

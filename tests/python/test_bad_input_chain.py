@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from faultkit import explain, fresh_base
 from olist_harness import reliability
 from olist_harness.bad_input import BAD_INPUTS, TOO_FEW_CUSTOMERS, UNKNOWN_STATUS, BadInput
 from olist_harness.reliability import CHAIN_TABLES, State
 from olist_segments import db, settings
+from projectkit import ROOT
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REAL_DATA, ROOT, requires_real_data
 from olist_segments import checks, cli
+from projectkit import REAL_DATA, ROOT, requires_real_data
 
 SAMPLE = ROOT / "seeds" / "olist_sample"
 CU, OR, IT = "olist_customers_dataset", "olist_orders_dataset", "olist_order_items_dataset"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REAL_DATA, ROOT, drop_base_schema, new_base_schema, requires_real_data, run_dbt
 from olist_segments import settings
+from projectkit import REAL_DATA, ROOT, drop_base_schema, new_base_schema, requires_real_data, run_dbt
 from test_dbt_build import UPSTREAM, compare_row_by_row, customer_features_rows, expected_customer_features
 
 pytestmark = [pytest.mark.real_data, pytest.mark.slow, requires_real_data()]

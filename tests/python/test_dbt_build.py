@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from conftest import ROOT, drop_base_schema, new_base_schema, run_dbt
 from olist_segments import db, settings
+from projectkit import ROOT, drop_base_schema, new_base_schema, run_dbt
 
 SAMPLE = ROOT / "seeds" / "olist_sample"
 INVALID_STATUSES = ("canceled", "unavailable")

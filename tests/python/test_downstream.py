@@ -18,9 +18,9 @@ from collections import Counter
 import pytest
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from conftest import ROOT, query, run_dbt
 from olist_harness import synth
 from olist_segments import contract, db, registry, settings
+from projectkit import ROOT, query, run_dbt
 
 # Everything built on the segmentation model but the model, plus the reference seed it joins.
 DOWNSTREAM = ("build", "--select", "customer_segments+", "--exclude", "customer_segments")

@@ -10,8 +10,8 @@ from pathlib import Path
 import mysql.connector
 import pytest
 
-from conftest import drop_base_schema, new_base_schema
 from olist_segments import cli, db, grants, settings
+from projectkit import drop_base_schema, new_base_schema
 
 DENIED = (1044, 1142, 1227)  # access denied to database / command denied on table / needs a privilege
 

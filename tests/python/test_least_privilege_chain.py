@@ -11,8 +11,8 @@ from dataclasses import replace
 import mysql.connector
 import pytest
 
-from conftest import ROOT, drop_base_schema, new_base_schema
 from olist_segments import db, grants, settings
+from projectkit import ROOT, drop_base_schema, new_base_schema
 
 DENIED = (1044, 1142, 1227)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, query, run_dbt
 from olist_segments import cli, db, lineage, settings
+from projectkit import ROOT, query, run_dbt
 
 
 def olist_segments(

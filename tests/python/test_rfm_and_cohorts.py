@@ -26,8 +26,8 @@ import pandas as pd
 import pytest
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from conftest import REAL_DATA, ROOT, drop_base_schema, new_base_schema, requires_real_data, run_dbt
 from olist_segments import db, settings
+from projectkit import REAL_DATA, ROOT, drop_base_schema, new_base_schema, requires_real_data, run_dbt
 
 SAMPLE = ROOT / "seeds" / "olist_sample"
 RULES = ROOT / "seeds" / "reference" / "rfm_segments.csv"

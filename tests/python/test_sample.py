@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import REAL_DATA, ROOT, run_dbt
 from olist_harness import cli, sample
 from olist_segments import db, settings
+from projectkit import REAL_DATA, ROOT, run_dbt
 
 COMMITTED = ROOT / "seeds" / "olist_sample"
 # the Kaggle headers, spelling mistakes included (product_name_lenght)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import REAL_DATA, ROOT, drop_base_schema, new_base_schema, query, run_dbt
 from olist_harness import cli, sample, scaled_data
 from olist_segments import checks, db, settings
+from projectkit import REAL_DATA, ROOT, drop_base_schema, new_base_schema, query, run_dbt
 from test_sample import HEADERS, INVALID
 
 FACTOR = 0.1

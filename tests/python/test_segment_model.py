@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import segfixtures as sf
-from conftest import ROOT, run_dbt
 from olist_segments import db, segment
 from olist_segments.settings import Warehouse
+from projectkit import ROOT, run_dbt
 
 
 @pytest.fixture

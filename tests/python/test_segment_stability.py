@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import segfixtures as sf
-from conftest import REAL_DATA, ROOT, requires_real_data, run_dbt
 from olist_segments.settings import Warehouse
+from projectkit import REAL_DATA, ROOT, requires_real_data, run_dbt
 
 SAMPLE = ROOT / "seeds" / "olist_sample"
 ORDER_TABLES = ("olist_orders_dataset", "olist_order_items_dataset", "olist_order_payments_dataset",

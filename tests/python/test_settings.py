@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import new_base_schema
 from olist_segments import db, settings
+from projectkit import new_base_schema
 
 
 def test_profile_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import ROOT, drop_base_schema, new_base_schema
 from olist_harness import cli, synth
 from olist_segments import db, settings
+from projectkit import ROOT, drop_base_schema, new_base_schema
 
 N = 20_000
 Made = tuple[settings.Warehouse, synth.SynthResult]

@@ -23,9 +23,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import ROOT, new_base_schema, query
 from olist_harness import reliability
 from olist_segments import db, settings
+from projectkit import ROOT, new_base_schema, query
 
 SCRIPT = ROOT / "scripts" / "warehouse.sh"
 OLIST_SEGMENTS = str(Path(sys.executable).with_name("olist-segments"))

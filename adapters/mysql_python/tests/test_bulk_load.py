@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import connect, query
 from dbt.adapters.mysql_python.bulk_load import LoadError, TableWriter
+from fixturekit import connect, query
 
 SCORED_AT = datetime(2024, 1, 2, 3, 4, 5)
 HOSTILE_KEYS = ["x'); drop table t; --", "back\\slash\\", "tab\tkey", "new\nline", "`tick`", "cr\rhere"]

@@ -16,7 +16,7 @@ import mysql.connector
 import pytest
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from conftest import DBT, FIXTURE, connect, query, run_dbt, tables, target_path
+from fixturekit import DBT, FIXTURE, connect, query, run_dbt, tables, target_path
 
 
 def checksum(schema: str, table: str) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 import mysql.connector
 import pytest
 
-from conftest import TARGETS, connect, query, run_dbt, tables, target_path
+from fixturekit import TARGETS, connect, query, run_dbt, tables, target_path
 
 N_NUMBERS = 1000  # rows of the fixture's `numbers` model
 REBUILDS = 10

@@ -12,7 +12,7 @@ from collections import Counter
 import mysql.connector
 import pytest
 
-from conftest import TARGETS, connect, query, run_dbt, tables
+from fixturekit import TARGETS, connect, query, run_dbt, tables
 
 SQL_AND_PYTHON = ("--select", "path:models/sql", "path:models/python")
 
