@@ -1,8 +1,9 @@
 """The adapter's macros on the real server, for both adapter types.
 
 The cross-database macros are proven by the fixture's singular dbt tests in tests/cross_db (each returns rows
-when a macro gives a wrong answer). The fast seed loader must load a CSV full of awkward values exactly as
-Python's csv module reads it, the same as dbt-mysql's stock type does, in several statements.
+when a macro gives a wrong answer). Both seed loaders (the server's LOAD DATA, dbt's reader with our INSERTs)
+must load a CSV full of awkward values exactly as Python's csv module reads it, the same as dbt-mysql's stock
+type does; an unchanged file is not reloaded.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FIXTURE, TARGETS, query, run_dbt, target_path
+from fixturekit import FIXTURE, TARGETS, query, run_dbt, target_path
 
 CROSS_DB_TESTS = sorted(p.stem for p in (FIXTURE / "tests" / "cross_db").glob("*.sql"))
 TRICKY_HEADER = ["id", "zip", "txt", "ts", "amount", "city"]  # typed in the fixture's dbt_project.yml
@@ -95,27 +96,46 @@ def loaded(schema: str) -> list[tuple[Any, ...]]:
     return query(f"SELECT {', '.join(TRICKY_HEADER)} FROM `{schema}`.`tricky` ORDER BY id")
 
 
-@pytest.mark.parametrize("target", TARGETS)
-def test_fast_seed_loader_round_trips_tricky_values(schema: str, target: str, tmp_path: Path) -> None:
-    path = tmp_path / "tricky.csv"
+def write_tricky(folder: Path, rows: list[list[str]]) -> Path:
+    path = folder / "tricky.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows([TRICKY_HEADER, *tricky_rows()])
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        csv.writer(f).writerows([TRICKY_HEADER, *rows])
+    return path
+
+
+def expected_rows(path: Path) -> list[tuple[Any, ...]]:
     with path.open(encoding="utf-8", newline="") as f:
         raw_rows = list(csv.reader(f))[1:]
-    expected = [
-        tuple(expected_value(c, v) for c, v in zip(TRICKY_HEADER, row, strict=True)) for row in raw_rows
-    ]
+    return [tuple(expected_value(c, v) for c, v in zip(TRICKY_HEADER, row, strict=True)) for row in raw_rows]
 
-    # A 3 KB statement budget: many INSERTs, and the batch with the long rows is split.
-    seed_tricky(schema, target, tmp_path, "--vars", "{seed_max_statement_bytes: 3000}")
+
+def seed_message(schema: str) -> str:
+    (result,) = json.loads((target_path(schema) / "run_results.json").read_text())["results"]
+    return str(result["adapter_response"].get("_message"))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_both_seed_loaders_round_trip_tricky_values(schema: str, target: str, tmp_path: Path) -> None:
+    path = write_tricky(tmp_path, tricky_rows())
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    expected = expected_rows(path)
+
+    # The server's LOAD DATA of the typed columns (the default).
+    seed_tricky(schema, target, tmp_path)
+    assert seed_message(schema) == "LOAD 80"
+    assert loaded(schema) == expected
+
+    # dbt's agate reader and our INSERTs, with a 3 KB statement budget: many statements, and the batch with
+    # the long rows is split.
+    seed_tricky(
+        schema, target, tmp_path, "--vars", "{seed_load_by_server: false, seed_max_statement_bytes: 3000}"
+    )
     log = (target_path(schema) / "dbt.log").read_text()
     statements, batch_rows = map(int, re.findall(r"80 rows in (\d+) statements of <= (\d+) rows", log)[-1])
     assert statements > -(-80 // batch_rows) > 1
-    fast = loaded(schema)
-    assert fast == expected
+    assert loaded(schema) == expected
     # dbt 1.7 writes a seed's SQL to target/run/<original path>: for an absolute seed path that would be the
-    # CSV itself. Our seed materialization must leave the data file alone.
+    # CSV itself. Neither loader may touch the data file.
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
 
     # dbt-mysql's stock type agrees (given a folder inside the project: it would overwrite an absolute one).
@@ -123,7 +143,46 @@ def test_fast_seed_loader_round_trips_tricky_values(schema: str, target: str, tm
     inside.mkdir(parents=True)
     shutil.copy(path, inside)
     seed_tricky(schema, "stock_mariadb", inside.relative_to(FIXTURE))
-    assert loaded(schema) == fast
+    assert loaded(schema) == expected
+
+
+def test_an_unchanged_seed_file_is_not_reloaded(schema: str, tmp_path: Path) -> None:
+    path = write_tricky(tmp_path, tricky_rows())
+    env = {"FIXTURE_SEEDS": str(tmp_path)}
+    run_dbt("seed", schema=schema, env=env)
+    assert seed_message(schema) == "LOAD 80"
+    run_dbt("seed", schema=schema, env=env)
+    assert seed_message(schema) == "UNCHANGED"
+
+    write_tricky(tmp_path, [*tricky_rows(), ["81", "00081", "new", "2018-01-01 00:00:00", "1.00", "c"]])
+    run_dbt("seed", schema=schema, env=env)
+    assert seed_message(schema) == "LOAD 81"
+    assert loaded(schema) == expected_rows(path)
+
+    query(f"DELETE FROM `{schema}`.`tricky` WHERE id = 81")  # the table no longer holds what was loaded
+    run_dbt("seed", schema=schema, env=env)
+    assert seed_message(schema) == "LOAD 81"
+    run_dbt("seed", "--full-refresh", schema=schema, env=env)
+    assert seed_message(schema) == "LOAD 81"
+
+
+def test_a_value_the_server_cannot_convert_fails_and_keeps_the_loaded_seed(
+    schema: str, tmp_path: Path
+) -> None:
+    """LOAD DATA LOCAL makes conversion errors warnings: the loader must fail on them, naming the file, and
+    the seed loaded before stays as it was."""
+    path = write_tricky(tmp_path, tricky_rows())
+    env = {"FIXTURE_SEEDS": str(tmp_path)}
+    run_dbt("seed", schema=schema, env=env)
+    before = loaded(schema)
+    rows = tricky_rows()
+    rows[2][3] = "yesterday"
+    write_tricky(tmp_path, rows)
+    proc = run_dbt("seed", schema=schema, env=env, check=False)
+    assert proc.returncode == 1
+    assert f"{path}: the server could not load it as configured" in proc.stdout
+    assert "ts" in proc.stdout
+    assert loaded(schema) == before
 
 
 def test_a_row_larger_than_the_statement_budget_is_a_clear_error(schema: str, tmp_path: Path) -> None:
@@ -133,7 +192,7 @@ def test_a_row_larger_than_the_statement_budget_is_a_clear_error(schema: str, tm
     proc: subprocess.CompletedProcess[str] = run_dbt(
         "seed",
         "--vars",
-        "{seed_max_statement_bytes: 4096}",
+        "{seed_load_by_server: false, seed_max_statement_bytes: 4096}",
         schema=schema,
         env={"FIXTURE_SEEDS": str(tmp_path)},
         check=False,

@@ -3,6 +3,8 @@ table swap that every materialization of this package uses, and the run lock."""
 
 from __future__ import annotations
 
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from dbt.adapters.base.meta import AdapterMeta, available
@@ -10,9 +12,11 @@ from dbt.adapters.base.relation import BaseRelation
 from dbt.adapters.mariadb import MariaDBAdapter
 from dbt.adapters.mysql import MySQLAdapter
 from dbt.contracts.connection import AdapterResponse
+from dbt.events.functions import fire_event
+from dbt.events.types import Note
 from dbt.exceptions import DbtRuntimeError
 
-from . import connections, locks
+from . import connections, locks, seeds
 from .python_models import BACKUP_SUFFIX, STAGE_SUFFIX, LoadResult, LocalJobHelper, take_pending
 
 
@@ -105,6 +109,47 @@ class PythonModelsMixin(metaclass=AdapterMeta):
             locks.run_ddl(execute, execute, sql, tables, locks.WaitPolicy.from_settings(wait))
         except locks.BlockedError as exc:
             raise DbtRuntimeError(str(exc)) from exc
+
+    @available
+    def seed_file(
+        self, root_path: str, file_path: str, delimiter: str, column_types: dict[str, str]
+    ) -> seeds.SeedFile | None:
+        """The seed's file when the server can load it (every column typed, local_infile on), else None:
+        dbt's agate loader then does it (macros/seeds/seed.sql)."""
+        try:
+            seed = seeds.inspect(Path(root_path) / file_path, delimiter)  # an absolute file_path wins
+        except (OSError, seeds.SeedFileError) as exc:
+            raise DbtRuntimeError(str(exc)) from exc
+        untyped = [c for c in seed.columns if c not in column_types]
+        if untyped:
+            fire_event(Note(msg=f"{file_path}: no column_types for {untyped}: loading through agate"))
+            return None
+        with closing(connections.connect(self.config.credentials)) as conn:
+            if not seeds.local_infile_enabled(conn):
+                fire_event(Note(msg=f"{file_path}: server has local_infile=OFF: loading through agate"))
+                return None
+        return seed
+
+    @available
+    def seed_unchanged(self, relation: BaseRelation, seed: seeds.SeedFile, definition: str) -> bool:
+        with closing(connections.connect(self.config.credentials)) as conn:
+            return seeds.unchanged(conn, relation.schema, relation.identifier, seed.sha256, definition)
+
+    @available
+    def load_seed_file(self, relation: BaseRelation, seed: seeds.SeedFile, delimiter: str) -> int:
+        try:
+            with closing(connections.connect(self.config.credentials, local_infile=True)) as conn:
+                return seeds.load(conn, relation.schema, relation.identifier, seed, delimiter)
+        except seeds.SeedFileError as exc:
+            raise DbtRuntimeError(str(exc)) from exc
+
+    @available
+    def record_seed_file(
+        self, relation: BaseRelation, seed: seeds.SeedFile, definition: str, rows: int
+    ) -> str:
+        with closing(connections.connect(self.config.credentials)) as conn:
+            seeds.record(conn, relation.schema, relation.identifier, seed.sha256, definition, rows)
+        return ""
 
     @available
     def acquire_run_lock(self, project: str, wait_seconds: int = 0) -> str:

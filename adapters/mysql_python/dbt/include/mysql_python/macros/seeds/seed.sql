@@ -1,10 +1,18 @@
 {#-
-    dbt's seed materialization, with one fix: it must never overwrite the seed's own CSV.
+    Seeds for MySQL 8 / MariaDB.
 
-    Stock dbt writes the seed's SQL to target/run/<package>/<original_file_path>. With an absolute seed path
-    (seed-paths: ["{{ env_var('OLIST_DATA_DIR') }}"]) os.path.join drops the target prefix and dbt 1.7
+    When every column has a configured type (column_types) and the server allows LOAD DATA LOCAL, the server
+    parses the file itself (the adapter's seeds.py): the CSV is loaded into <seed>__dbt_tmp, indexed,
+    commented, and swapped in like a table model (atomic_table_begin/finish: readers never see an empty or
+    partial seed), and an unchanged file is not reloaded at all (same SHA-256, definition and row count;
+    --full-refresh reloads). Otherwise, or with var seed_load_by_server: false, dbt's own agate path below runs
+    (with our fast multi-row INSERTs, load_csv_rows.sql).
+
+    The agate path is dbt 1.7's default seed materialization with one fix: it must never overwrite the seed's
+    own CSV. Stock dbt writes the seed's SQL to target/run/<package>/<original_file_path>. With an absolute seed
+    path (seed-paths: ["{{ env_var('OLIST_DATA_DIR') }}"]) os.path.join drops the target prefix and dbt 1.7
     REPLACES THE DATA FILE ITSELF with `create table ...; insert ...`. We only write that file for seeds that
-    live inside the project. Everything else is dbt 1.7's default seed materialization.
+    live inside the project.
 -#}
 
 {% materialization seed, adapter='mysql_python' %}
@@ -17,6 +25,57 @@
 
 
 {% macro seed_materialization() %}
+    {%- set delimiter = config.get('delimiter') or ',' -%}
+    {%- set seed_file = none if not var('seed_load_by_server', true) else adapter.seed_file(
+        model.root_path, model.original_file_path, delimiter, config.get('column_types') or {}) -%}
+    {%- if seed_file is none -%}
+        {{ return(agate_seed_materialization()) }}
+    {%- endif -%}
+    {{ return(server_seed_materialization(seed_file, delimiter)) }}
+{% endmacro %}
+
+
+{% macro server_seed_materialization(seed_file, delimiter) %}
+    {%- set column_types = config.get('column_types') -%}
+    {%- set existing = load_cached_relation(this) -%}
+    {%- if existing is not none and existing.is_view -%}
+        {{ exceptions.raise_compiler_error("Cannot seed to '{}', it is a view".format(existing)) }}
+    {%- endif -%}
+    {#- What the loaded table depends on besides the file: a change of any of these reloads it. -#}
+    {%- set definition = tojson({
+        'columns': seed_file.columns, 'types': column_types, 'indexes': config.get('indexes'),
+        'description': model.description, 'docs': model.columns, 'grants': config.get('grants')}) -%}
+    {%- if existing is not none and not should_full_refresh()
+          and adapter.seed_unchanged(this, seed_file, definition) -%}
+        {{ log(model.original_file_path ~ ' unchanged (sha256 ' ~ seed_file.sha256[:12] ~ '): not reloaded') }}
+        {%- do store_raw_result('main', message='UNCHANGED', code='UNCHANGED', rows_affected=0) -%}
+        {%- do store_result('agate_table', response='OK', agate_table=run_query(
+            'select * from ' ~ this ~ ' limit 0')) -%}
+        {{ return({'relations': [this.incorporate(type='table')]}) }}
+    {%- endif -%}
+
+    {%- set relations = atomic_table_begin() -%}
+    {%- set columns = [] -%}
+    {%- for name in seed_file.columns -%}
+        {%- do columns.append(adapter.quote(name) ~ ' ' ~ column_types[name]) -%}
+    {%- endfor -%}
+    {#- Never statement('main') here: dbt writes its SQL to target/run/<original_file_path>, which for an
+        absolute seed path IS the data file (see above). -#}
+    {%- call statement('create_seed_table') -%}
+        create table {{ relations.new }} ({{ columns | join(', ') }})
+    {%- endcall -%}
+    {%- set rows = adapter.load_seed_file(relations.new, seed_file, delimiter) -%}
+    {#- What dbt reports for the node: the load, not the create; its (empty) agate table has the columns. -#}
+    {%- do store_raw_result('main', message='LOAD ' ~ rows, code='LOAD', rows_affected=rows) -%}
+    {%- do store_result('agate_table', response='OK', agate_table=run_query(
+        'select * from ' ~ relations.new ~ ' limit 0')) -%}
+    {%- set result = atomic_table_finish(relations) -%}
+    {%- do adapter.record_seed_file(this, seed_file, definition, rows) -%}
+    {{ return(result) }}
+{% endmacro %}
+
+
+{% macro agate_seed_materialization() %}
     {%- set identifier = model['alias'] -%}
     {%- set full_refresh_mode = should_full_refresh() -%}
     {%- set old_relation = adapter.get_relation(database=database, schema=schema, identifier=identifier) -%}
