@@ -172,8 +172,10 @@ class Session:
         cur = self.reader().cursor(buffered=False)
         cur.execute(sql, tuple(params))
         self._streaming = True
+        # mysql-connector 9.1's C extension returns the same row forever from an unbuffered fetchmany(1).
+        fetch = (lambda: [row] if (row := cur.fetchone()) is not None else []) if size == 1 else None
         try:
-            while rows := cur.fetchmany(size):
+            while rows := (fetch() if fetch else cur.fetchmany(size)):
                 yield pd.DataFrame.from_records(rows, columns=columns)
         except BaseException:
             # A stream stopped mid-result cannot be closed ("Unread result found"): drop the connection.
