@@ -86,6 +86,19 @@ def _bytes(table: str, old: bytes, new: bytes) -> Callable[[Path], None]:
     return damage
 
 
+def _delimiter(table: str, sep: str) -> Callable[[Path], None]:
+    """The file as a spreadsheet in a pt-BR locale saves it: every ',' between fields becomes `sep`."""
+
+    def damage(folder: Path) -> None:
+        path = _csv(folder, table)
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+        with path.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f, delimiter=sep, lineterminator="\n").writerows(rows)
+
+    return damage
+
+
 def _keep_orders(n: int) -> Callable[[Path], None]:
     """A consistent extract: the first n delivered orders, their customers, items, payments and reviews."""
 
@@ -161,6 +174,16 @@ BAD_INPUTS: tuple[BadInput, ...] = tuple(BadInput(*case) for case in (
      _set(SELLERS_CSV, "seller_zip_code_prefix", "8270A")),
     ("zip lost 0", CUSTOMERS_CSV, "customer_zip_code_prefix", "not 5 digits", "customers: zip 01323 as 1323",
      _set(CUSTOMERS_CSV, "customer_zip_code_prefix", "1323", 0)),
+    ("semicolon-separated", SELLERS_CSV, None, "not comma-separated", "sellers: ';' between the fields",
+     _delimiter(SELLERS_CSV, ";")),
+    ("timestamp before the business", ORDERS_CSV, "order_purchase_timestamp", "implausible timestamp: before",
+     "orders: purchase time 1970-01-01 00:00:00 (an epoch default)",
+     _set(ORDERS_CSV, "order_purchase_timestamp", "1970-01-01 00:00:00")),
+    ("timestamp decades away", ORDERS_CSV, "order_delivered_customer_date", "implausible timestamp: after",
+     "orders: delivered 2071-05-01 10:00:00",
+     _set(ORDERS_CSV, "order_delivered_customer_date", "2071-05-01 10:00:00")),
+    ("implausible amount", PAYMENTS_CSV, "payment_value", "implausible amount", "payments: value 2500000.00",
+     _set(PAYMENTS_CSV, "payment_value", "2500000.00")),
 ))  # fmt: skip
 
 # Accepted by check-data, refused later in the chain.
@@ -173,3 +196,15 @@ TOO_FEW_CUSTOMERS = BadInput(
     "an 8-order extract (passes check-data; too small to segment, refused before the marts are rebuilt)",
     _keep_orders(8),
 )  # fmt: skip
+
+# Accepted on purpose (valid exports from other systems), each giving the same marts as the bundled sample:
+# tests/python/test_bad_input_chain.py and test_check_data.py show it.
+ACCEPTED: tuple[str, ...] = (
+    "CRLF line ends (Windows exports), and CRLF or CR inside quoted texts (read as LF, as dbt does)",
+    "every field quoted, or only where needed",
+    "a UTF-8 byte-order mark (Kaggle's translation file has one): a note",
+    "the columns in another order: a note (seeds load by name)",
+    "a header-only reviews or translation file: a note (the marts do without them)",
+    "more decimals than the column keeps: a note (MySQL rounds them)",
+    "a date without a time in a timestamp column",
+)

@@ -59,6 +59,32 @@ MONEY: dict[str, tuple[str, ...]] = {
 }
 # Tables the marts can do without: a header-only file is a note, not an error.
 MAY_BE_EMPTY = frozenset({"olist_order_reviews_dataset", "product_category_name_translation"})
+# A header of one field that splits on one of these into the expected columns: the wrong dialect.
+OTHER_DELIMITERS = (";", "\t", "|")
+PLAUSIBLE_HOW = "the range is dbt var check_data_plausible in dbt_project.yml"
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """Values that parse but no real Olist export holds: refused before loading (dbt var check_data_plausible:
+    earliest timestamp, latest timestamp (null: a year from today), largest amount of one price, freight or
+    payment)."""
+
+    earliest: pd.Timestamp
+    latest: pd.Timestamp
+    max_amount: float
+
+    @classmethod
+    def from_project(cls, project_file: Path = PROJECT_ROOT / "dbt_project.yml") -> Plausible:
+        project = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+        ranges = (project.get("vars") or {}).get("check_data_plausible") or {}
+        latest = ranges.get("latest_timestamp")
+        return cls(
+            pd.Timestamp(str(ranges.get("earliest_timestamp", "2016-01-01"))),
+            pd.Timestamp(str(latest)) if latest else pd.Timestamp.now().normalize() + pd.Timedelta(days=365),
+            float(ranges.get("max_amount", 100_000)),
+        )
+
 
 _TYPE = re.compile(r"(char|varchar|int|decimal|datetime|text|double)(?:\((\d+)(?:,\s*(\d+))?\))?")
 _INT = re.compile(r"[+-]?\d+")
@@ -254,7 +280,17 @@ def _rows(
     return rows, lines, not wrong
 
 
-def _check_header(table: str, header: list[str], expected: dict[str, ColumnType], out: _Collector) -> None:
+def _check_header(table: str, header: list[str], expected: dict[str, ColumnType], out: _Collector) -> bool:
+    """Problems of the header; False when the file is not in Olist's CSV dialect (nothing else to check)."""
+    if len(header) == 1 < len(expected):
+        for sep in OTHER_DELIMITERS:
+            if sep in header[0] and len(header[0].split(sep)) == len(expected):
+                out.add(
+                    f"not comma-separated: the header splits into {len(expected)} columns on {sep!r}"
+                    " (saved by a spreadsheet with another list separator?); Olist files use ','",
+                    line=1,
+                )
+                return False
     seen: set[str] = set()
     for col in header:
         if col in seen:
@@ -270,6 +306,7 @@ def _check_header(table: str, header: list[str], expected: dict[str, ColumnType]
         out.add("unexpected column (not in the seed's column_types in _olist__seeds.yml)", col, 1)
     if not missing and not extra and [c for c in header if c in expected] != list(expected):
         out.add("columns are in an unusual order: accepted (seeds load by name)", note=True)
+    return True
 
 
 # A column's findings: (problem, mask over its distinct non-empty values, is_note).
@@ -307,7 +344,18 @@ def _decimal_findings(u: np.ndarray, ctype: ColumnType, money: bool) -> Findings
     return findings
 
 
-def _findings(table: str, col: str, ctype: ColumnType, u: np.ndarray) -> Findings:
+def _timestamp_range_findings(u: np.ndarray, plausible: Plausible) -> Findings:
+    """Timestamps that parse but lie outside the plausible range (one far away moves the as-of date)."""
+    when = pd.to_datetime(pd.Series(u), format="mixed", errors="coerce")
+    early = (when < plausible.earliest).to_numpy(dtype=bool)
+    late = (when > plausible.latest).to_numpy(dtype=bool)
+    return [
+        (f"implausible timestamp: before {plausible.earliest:%Y-%m-%d} ({PLAUSIBLE_HOW})", early, False),
+        (f"implausible timestamp: after {plausible.latest:%Y-%m-%d} ({PLAUSIBLE_HOW})", late, False),
+    ]
+
+
+def _findings(table: str, col: str, ctype: ColumnType, u: np.ndarray, plausible: Plausible) -> Findings:
     """What is wrong with the distinct non-empty values `u` of one column."""
     n = len(u)
     findings: Findings = []
@@ -325,8 +373,16 @@ def _findings(table: str, col: str, ctype: ColumnType, u: np.ndarray) -> Finding
         findings.append(("not a number", ~np.isfinite(numbers), False))
     elif ctype.kind == "datetime":
         findings.append(("unparseable timestamp (expected YYYY-MM-DD HH:MM:SS)", _not_datetime(u), False))
+        findings += _timestamp_range_findings(u, plausible)
     elif ctype.kind == "decimal":
-        findings += _decimal_findings(u, ctype, col in MONEY.get(table, ()))
+        money = col in MONEY.get(table, ())
+        findings += _decimal_findings(u, ctype, money)
+        if money:
+            amounts = pd.to_numeric(pd.Series(u), errors="coerce").to_numpy(dtype=float)
+            limit = plausible.max_amount
+            findings.append(
+                (f"implausible amount: more than {limit:,.2f} ({PLAUSIBLE_HOW})", amounts > limit, False)
+            )
     if col.endswith("_zip_code_prefix"):
         bad = (_ZIP.fullmatch(v) is None for v in u)
         findings.append(("zip prefix is not 5 digits (leading zeros lost?)", _mask(bad, n), False))
@@ -351,7 +407,9 @@ def _fold(value: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
 
 
-def _check_values(table: str, t: _Table, expected: dict[str, ColumnType], out: _Collector) -> None:
+def _check_values(
+    table: str, t: _Table, expected: dict[str, ColumnType], out: _Collector, plausible: Plausible
+) -> None:
     for col, ctype in expected.items():
         if col not in t.frame:
             continue
@@ -359,7 +417,7 @@ def _check_values(table: str, t: _Table, expected: dict[str, ColumnType], out: _
         uniques = pd.unique(values[values != ""].to_numpy())
         if len(uniques) == 0:
             continue
-        for what, bad, note in _findings(table, col, ctype, uniques):
+        for what, bad, note in _findings(table, col, ctype, uniques, plausible):
             if bad.any():
                 out.rows(t, col, _isin(values, uniques[bad]), what, note)
 
@@ -388,7 +446,9 @@ def _check_keys(table: str, t: _Table, out: _Collector) -> None:
     )
 
 
-def _read_table(path: Path, table: str, expected: dict[str, ColumnType], out: _Collector) -> _Table | None:
+def _read_table(
+    path: Path, table: str, expected: dict[str, ColumnType], out: _Collector, plausible: Plausible
+) -> _Table | None:
     data = path.read_bytes()
     if not data.removeprefix(BOM).strip():
         out.add("empty file (not even a header row)")
@@ -398,7 +458,8 @@ def _read_table(path: Path, table: str, expected: dict[str, ColumnType], out: _C
     if not records:
         return None
     header = records[0]
-    _check_header(table, header, expected, out)
+    if not _check_header(table, header, expected, out):
+        return None
     rows, lines, whole = _rows(records, starts, out)
     if not rows and complete and whole:
         empty_ok = table in MAY_BE_EMPTY
@@ -417,7 +478,7 @@ def _read_table(path: Path, table: str, expected: dict[str, ColumnType], out: _C
         for col in t.frame:
             bad = t.frame[col].str.contains(_NOT_UTF8, regex=True).to_numpy(dtype=bool)
             out.rows(t, col, bad, "not UTF-8 (each invalid byte shows as \\udcXX)")
-    _check_values(table, t, expected, out)
+    _check_values(table, t, expected, out, plausible)
     _check_keys(table, t, out)
     return t
 
@@ -439,10 +500,13 @@ def _check_foreign_keys(tables: dict[str, _Table]) -> list[Problem]:
     return problems
 
 
-def check_folder(path: Path, *, geolocation: bool | None = None) -> list[Problem]:
+def check_folder(
+    path: Path, *, geolocation: bool | None = None, plausible: Plausible | None = None
+) -> list[Problem]:
     """Every problem of the Olist CSV folder `path` (errors and notes); no error: safe to load.
 
     geolocation: also check olist_geolocation_dataset.csv (default: when OLIST_LOAD_GEOLOCATION=1, like dbt).
+    plausible: the ranges values must lie in (default: dbt_project.yml's var check_data_plausible).
     """
     path = Path(path)
     if not path.is_dir():
@@ -450,6 +514,7 @@ def check_folder(path: Path, *, geolocation: bool | None = None) -> list[Problem
     if geolocation is None:
         geolocation = os.environ.get("OLIST_LOAD_GEOLOCATION", "0") == "1"
     specs = load_specs()
+    plausible = plausible or Plausible.from_project()
     present = {p.name: p for p in path.glob("*.csv")}
     strays = sorted(set(present) - {f"{t}.csv" for t in specs})
     problems: list[Problem] = []
@@ -461,7 +526,7 @@ def check_folder(path: Path, *, geolocation: bool | None = None) -> list[Problem
         elif out.file not in present:
             near = difflib.get_close_matches(out.file, strays, n=1, cutoff=0.6)
             out.add("missing file" + (f" (the folder has {near[0]!r}: renamed?)" if near else ""))
-        elif (t := _read_table(present[out.file], table, expected, out)) is not None:
+        elif (t := _read_table(present[out.file], table, expected, out, plausible)) is not None:
             tables[table] = t
         problems += out.problems
     problems += [

@@ -4,6 +4,7 @@ reader polls customer_segments and dim_customers. The good sample is published o
 
 from __future__ import annotations
 
+import csv
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,30 @@ def test_data_too_small_to_segment_leaves_the_published_marts_unchanged(chain: C
     assert outcome.reader_failures == [] and outcome.partial_reads == [], explain(outcome)
     assert outcome.facts["changed"] == [], explain(outcome)
     assert outcome.rows_lost == 0, explain(outcome)
+
+
+def export_differently(folder: Path) -> None:
+    """Every file as another system may export it, all valid: CRLF line ends, every field quoted, a UTF-8
+    byte-order mark, the columns in reverse order."""
+    for path in folder.glob("*.csv"):
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = [row[::-1] for row in csv.reader(f)]
+        with path.open("w", encoding="utf-8-sig", newline="") as f:
+            csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+
+
+@pytest.mark.slow
+def test_valid_variations_of_the_files_give_identical_marts(chain: Chain) -> None:
+    folder = chain.work / "exported_differently"
+    shutil.copytree(reliability.SAMPLE, folder)
+    export_differently(folder)
+    code, output = reliability.run_cli(chain.wh, "run", "--no-report", logs=chain.logs, data_dir=folder)
+    assert code == 0, output[-6000:]
+    after = reliability.published_state(chain.wh, CHAIN_TABLES)
+    differs = [
+        n for n in chain.baseline if reliability.content(after, n) != reliability.content(chain.baseline, n)
+    ]
+    assert differs == [], output[-3000:]
 
 
 @pytest.mark.slow

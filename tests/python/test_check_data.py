@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from olist_segments import checks, cli
@@ -322,6 +323,29 @@ def test_valid_folder_passes(folder: Path, capsys: pytest.CaptureFixture[str]) -
     code, output = run(folder, capsys)
     assert code == 0, output
     assert not error_lines(output) and "OK" in output
+
+
+def test_the_plausible_ranges_are_the_projects_and_apply(folder: Path, tmp_path: Path) -> None:
+    """check_data_plausible in dbt_project.yml sets the ranges; a tighter one refuses the sample's values."""
+    project = tmp_path / "dbt_project.yml"
+    project.write_text(
+        "vars:\n  check_data_plausible:\n    earliest_timestamp: '2017-01-01'\n"
+        "    latest_timestamp: '2018-12-31'\n    max_amount: 500\n",
+        encoding="utf-8",
+    )
+    tight = checks.Plausible.from_project(project)
+    assert (tight.earliest, tight.latest, tight.max_amount) == (
+        pd.Timestamp("2017-01-01"),
+        pd.Timestamp("2018-12-31"),
+        500.0,
+    )
+    assert not checks.errors(checks.check_folder(folder))  # the project's own ranges
+    refused = [str(p) for p in checks.errors(checks.check_folder(folder, plausible=tight))]
+    assert any(
+        "olist_order_payments_dataset.csv, column payment_value" in p and "more than 500.00" in p
+        for p in refused
+    )
+    assert any("column order_purchase_timestamp" in p and "before 2017-01-01" in p for p in refused)
 
 
 def test_bom_is_accepted_with_a_note(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
