@@ -8,7 +8,9 @@ Three groups of scenarios, each in base schemas of its own (random names, droppe
   as they were; the last, good run must publish again.
 * the segmentation step, `dbt run -s customer_segments`, on a synthetic mart of N customers (synth-features):
   dbt killed with SIGKILL while the model loads customer_segments__dbt_tmp, its writer or reader connection
-  killed from another session, two runs at once (without and with run_lock_wait_seconds).
+  killed from another session, two runs at once (without and with run_lock_wait_seconds), a BI session idle
+  in a transaction on customer_segments while the run publishes (ending after 10 s, or never), and dbt killed
+  while its swap waits for that session.
 * the server: a throwaway MariaDB of our own (never the shared one) restarted between two runs, and killed
   with SIGKILL while a run writes.
 
@@ -53,7 +55,7 @@ from olist_segments import db, settings
 from olist_segments.settings import PROJECT_ROOT, Warehouse
 
 from . import synth
-from .bad_input import BAD_INPUTS, TOO_FEW_CUSTOMERS, UNKNOWN_STATUS, BadInput
+from .bad_input import ACCEPTED, BAD_INPUTS, TOO_FEW_CUSTOMERS, UNKNOWN_STATUS, BadInput
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +91,12 @@ CUSTOMERS = 100_000
 TIMEOUT_S = 900
 
 
-def segment_args(wait_seconds: int = 0) -> tuple[str, ...]:
+def segment_args(wait_seconds: int = 0, **dbt_vars: object) -> tuple[str, ...]:
     """The segmentation step as a scheduler runs it, `dbt run -s customer_segments`: small and fast (one
     KMeans fit), loaded in many chunks so that a fault lands while customer_segments__dbt_tmp is loading."""
     fast = {"segment_k": 4, "segment_n_init": 1, "segment_chunk_size": 5000}
-    dbt_vars = fast | {"run_lock_wait_seconds": wait_seconds}
-    return ("dbt", "--no-use-colors", "run", "--select", SEGMENTS_TABLE, "--vars", json.dumps(dbt_vars))
+    all_vars = fast | {"run_lock_wait_seconds": wait_seconds} | dbt_vars
+    return ("dbt", "--no-use-colors", "run", "--select", SEGMENTS_TABLE, "--vars", json.dumps(all_vars))
 
 
 SEGMENT_ARGS = segment_args()
@@ -218,6 +220,7 @@ class Reader(threading.Thread):
         super().__init__(daemon=True)
         self.wh, self.tables, self.pause_s = wh, tuple(tables), pause_s
         self.queries = 0
+        self.longest_s = 0.0  # the slowest count(*): how long a BI query waited
         self.failures: list[str] = []
         self.counts: dict[str, Counter[int]] = {f"{lay}.{t}": Counter() for lay, t in self.tables}
         self.contents: dict[str, Counter[Content]] = {f"{lay}.{t}": Counter() for lay, t in self.tables}
@@ -254,7 +257,9 @@ class Reader(threading.Thread):
         name, schema = f"{layer}.{table}", self.wh.schema_for(layer)
         try:
             self.queries += 1
+            started = time.monotonic()
             ((rows,),) = _query(conn, f"select count(*) from {db.qualified(schema, table)}")
+            self.longest_s = max(self.longest_s, time.monotonic() - started)
             self.counts[name][int(rows)] += 1
             if name not in sql:
                 cols = columns(conn, schema, table)
@@ -470,6 +475,7 @@ class Outcome:
     exit_code: int | None = None
     message: str = ""
     reader_queries: int = 0
+    longest_read_s: float = 0.0
     reader_failures: list[str] = field(default_factory=list)
     partial_reads: list[str] = field(default_factory=list)
     rows_lost: int = 0
@@ -484,6 +490,7 @@ class Outcome:
 
     def read(self, reader: Reader, *states: State) -> None:
         self.reader_queries += reader.queries
+        self.longest_read_s = max(self.longest_read_s, reader.longest_s)
         self.reader_failures += reader.failures
         self.partial_reads += reader.partial_reads(*states)
         if reader.failures:
@@ -768,6 +775,139 @@ def concurrent_segments(wh: Warehouse, logs: Path, *, wait: bool) -> Outcome:
     return outcome
 
 
+MAX_READ_WAIT_S = 5.0  # the longest an autocommit BI query may wait while a run publishes
+
+
+def wait_until_swap_blocked(wh: Warehouse, cli: Cli, timeout_s: float = 300) -> None:
+    """Poll until the run's RENAME TABLE waits for a metadata lock."""
+    deadline = time.monotonic() + timeout_s
+    with connection(wh) as conn:
+        while time.monotonic() < deadline:
+            if cli.proc.poll() is not None:
+                raise ScenarioError(f"the run ended ({cli.proc.returncode}) before its swap waited")
+            if _query(
+                conn,
+                "select 1 from information_schema.processlist where info like 'rename table%%'"
+                " and state like '%%metadata lock%%' and info like %s",
+                (f"%{db.qualified(wh.schema_for('ml'), SEGMENTS_TABLE)}%",),
+            ):
+                return
+            time.sleep(0.05)
+    raise ScenarioError(f"the swap never waited for a metadata lock in {timeout_s:.0f} s")
+
+
+def idle_bi_transaction(wh: Warehouse, logs: Path, *, ends_after_s: float | None) -> Outcome:
+    """A BI session with autocommit off read customer_segments and keeps its transaction (and so its metadata
+    lock) open while a segment run publishes. It ends `ends_after_s` after the swap starts waiting — the run
+    then publishes — or never: the run fails within swap_timeout_seconds naming that session, unchanged.
+    Meanwhile an autocommit reader's queries must never wait long (the swap waits in short attempts)."""
+    timeout_s = 300 if ends_after_s is not None else 20
+    before = published_state(wh, SEGMENT_TABLES)
+    runs_before = registry(wh)
+    bi = db.connect(wh)
+    bi.autocommit = False
+    ((bi_id,),) = _query(bi, "select connection_id()")
+    _query(bi, f"select count(*) from {db.qualified(wh.schema_for('ml'), SEGMENTS_TABLE)}")
+    started = time.monotonic()
+    ended: float | None = None
+    try:
+        with reading(wh, SEGMENT_READS) as reader:
+            cli = start_cli(wh, *segment_args(swap_timeout_seconds=timeout_s), logs=logs)
+            try:
+                if ends_after_s is not None:
+                    wait_until_swap_blocked(wh, cli)
+                    time.sleep(ends_after_s)
+                    bi.rollback()
+                    ended = time.monotonic()
+                code = cli.wait()
+            except BaseException:
+                cli.proc.kill()
+                cli.wait()
+                raise
+            finished = time.monotonic()
+    finally:
+        bi.close()
+    after = published_state(wh, SEGMENT_TABLES)
+    output = cli.output
+    new = {r: v for r, v in registry(wh).items() if r not in runs_before}
+    if ends_after_s is None:
+        case, fault = (
+            "BI transaction never ends",
+            f"a BI session idle in a transaction; swap_timeout_seconds {timeout_s}",
+        )
+    else:
+        case, fault = (
+            "BI transaction ends",
+            f"a BI session idle in a transaction, ended {ends_after_s:.0f} s into the swap",
+        )
+    outcome = Outcome("open transactions", case, fault, code, error_line(output) if code else "")
+    outcome.read(reader, before, after)
+    outcome.rows_lost = rows_lost(before, after)
+    outcome.facts |= {"output": output, "bi_session": bi_id, "seconds": finished - started, "new_runs": new}
+    outcome.expect(
+        outcome.longest_read_s <= MAX_READ_WAIT_S,
+        f"an autocommit read waited {outcome.longest_read_s:.1f} s (more than {MAX_READ_WAIT_S:.0f} s)",
+    )
+    if ends_after_s is None:
+        outcome.expect(code != 0, "the run exited 0")
+        outcome.expect(f"session {bi_id} " in output, f"the failure does not name session {bi_id}")
+        outcome.expect(not changed(before, after), "published tables changed by the failed run")
+        outcome.expect(finished - started <= timeout_s + 120, f"the run took {finished - started:.0f} s")
+        outcome.result = (
+            f"failed after {finished - started:.0f} s naming session {bi_id}; published unchanged;"
+            f" longest autocommit read {outcome.longest_read_s:.1f} s"
+        )
+    else:
+        assert ended is not None
+        outcome.expect(code == 0, f"the run failed ({code})")
+        outcome.expect(
+            [v[0] for v in new.values()] == ["published"],
+            f"registry gained {new}, expected one published run",
+        )
+        outcome.facts["after_end_s"] = finished - ended
+        outcome.result = (
+            f"published {finished - ended:.1f} s after the session ended;"
+            f" longest autocommit read {outcome.longest_read_s:.1f} s"
+        )
+    return outcome
+
+
+def kill_during_swap(wh: Warehouse, logs: Path) -> Outcome:
+    """dbt killed with SIGKILL while its RENAME waits (held up by an idle BI transaction): the swap either
+    happened whole or not at all, the published tables are intact, and the next run is green."""
+    before = published_state(wh, SEGMENT_TABLES)
+    bi = db.connect(wh)
+    bi.autocommit = False
+    _query(bi, f"select count(*) from {db.qualified(wh.schema_for('ml'), SEGMENTS_TABLE)}")
+    try:
+        with reading(wh, SEGMENT_READS) as reader:
+            cli = start_cli(wh, *SEGMENT_ARGS, logs=logs)
+            try:
+                wait_until_swap_blocked(wh, cli)
+                cli.proc.send_signal(signal.SIGKILL)
+                code = cli.wait()
+            finally:
+                bi.rollback()
+            after = published_state(wh, SEGMENT_TABLES)
+            rerun_code, rerun_output = run_cli(wh, *SEGMENT_ARGS, logs=logs)
+    finally:
+        bi.close()
+    final = published_state(wh, SEGMENT_TABLES)
+    segments = f"ml.{SEGMENTS_TABLE}"
+    outcome = Outcome(
+        "dbt killed", "killed during the swap", "SIGKILL to dbt while its RENAME TABLE waits", code
+    )
+    outcome.read(reader, before, after, final)
+    outcome.rows_lost = rows_lost(before, after) + rows_lost(before, final)
+    outcome.facts |= {"rerun_exit": rerun_code, "output": rerun_output, "changed": changed(before, after)}
+    outcome.expect(code == -signal.SIGKILL, f"dbt exited {code}")
+    outcome.expect(content(after, segments) == content(before, segments), "customer_segments changed")
+    outcome.expect(rerun_code == 0, f"the next run failed ({rerun_code}): {error_line(rerun_output)}")
+    outcome.expect(new_rows(wh) is None, f"{NEW} is still there after the next run")
+    outcome.result = f"published intact; next run exit {rerun_code}, leftover dropped"
+    return outcome
+
+
 def segment_scenarios(wh: Warehouse, customers: int, logs: Path) -> list[Outcome]:
     log.info("segment step: %s synthetic customers in %s_marts", f"{customers:,}", wh.schema)
     prepare_segments(wh, customers, logs)
@@ -777,6 +917,9 @@ def segment_scenarios(wh: Warehouse, customers: int, logs: Path) -> list[Outcome
         kill_connection(wh, logs, "reader"),
         concurrent_segments(wh, logs, wait=False),
         concurrent_segments(wh, logs, wait=True),
+        idle_bi_transaction(wh, logs, ends_after_s=10),
+        idle_bi_transaction(wh, logs, ends_after_s=None),
+        kill_during_swap(wh, logs),
     ]
 
 
@@ -984,8 +1127,9 @@ EXPLANATION = """
 out), compared before and after every failed run; `segment_model_runs` only across the clean restart, since a
 failed run adds its `failed` row there by design. *Rows lost*: keys published before a run that are gone after
 it or after the next good run. *Reader queries*: a BI thread polling `count(*)` and a full-table checksum of
-customer_segments (and dim_customers in the chain) while the runs execute; a *partial* read is a result that
-is neither the state before nor the state after the run.
+customer_segments (and dim_customers in the chain) while the runs execute; *longest read* is its slowest
+`count(*)`, i.e. how long a BI query waited (at most 5 s allowed, also while a BI session holds a transaction
+open); a *partial* read is a result that is neither the state before nor the state after the run.
 """
 
 
@@ -1006,9 +1150,9 @@ def render(
         "",
         " ".join(EXPLANATION.split()),
         "",
-        "| # | group | case | fault injected | exit | reader queries | failed | partial | rows lost"
-        " | outcome |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| # | group | case | fault injected | exit | reader queries | longest read | failed | partial"
+        " | rows lost | outcome |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, o in enumerate(outcomes, 1):
         verdict = "skipped" if o.skipped else ("pass" if o.passed else "**FAIL**")
@@ -1019,6 +1163,7 @@ def render(
             o.fault,
             "" if o.exit_code is None else o.exit_code,
             o.reader_queries,
+            f"{o.longest_read_s:.2f} s",
             len(o.reader_failures),
             len(o.partial_reads),
             o.rows_lost,
@@ -1031,6 +1176,13 @@ def render(
         f" {sum(o.reader_queries for o in ran):,}, failed: {sum(len(o.reader_failures) for o in ran)},"
         f" partial reads: {sum(len(o.partial_reads) for o in ran)};"
         f" rows lost: {sum(o.rows_lost for o in ran):,}.",
+        "",
+        "## Bad input: refused and accepted",
+        "",
+        "Refused before anything loads: the *bad input* rows above (file, column and problem named). Accepted"
+        " on purpose, with the same marts:",
+        "",
+        *[f"- {what}" for what in ACCEPTED],
         "",
         "## Messages",
         "",

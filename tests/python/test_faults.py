@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import new_base_schema
 from faultkit import explain, fresh_base, throwaway_server
 from olist_harness import reliability
 from olist_harness.reliability import SEGMENTS, Outcome, Reader, State
 from olist_segments import db, settings
+from projectkit import new_base_schema
 
 CUSTOMERS = reliability.CUSTOMERS  # loading them in 5,000-row chunks leaves time to strike mid-write
 Base = tuple[settings.Warehouse, Path]
@@ -116,6 +116,37 @@ def test_two_segment_runs_with_wait_take_turns(segments: Base) -> None:
     assert second[1] >= first[2], explain(outcome)  # the second started after the first finished
     assert outcome.reader_failures == [] and outcome.partial_reads == [], explain(outcome)
     assert outcome.problems == [], explain(outcome)
+
+
+@pytest.mark.slow
+def test_an_idle_bi_transaction_delays_the_swap_not_the_readers(segments: Base) -> None:
+    """A BI session with autocommit off holds customer_segments' metadata lock: the swap waits for it in
+    short attempts, so autocommit readers are never queued long, and it publishes once the session ends."""
+    outcome = reliability.idle_bi_transaction(*segments, ends_after_s=10)
+    assert outcome.exit_code == 0, explain(outcome)
+    assert outcome.longest_read_s <= reliability.MAX_READ_WAIT_S, explain(outcome)
+    assert [run[0] for run in outcome.facts["new_runs"].values()] == ["published"], explain(outcome)
+    assert outcome.reader_failures == [] and outcome.partial_reads == [], explain(outcome)
+    assert outcome.problems == [], explain(outcome)
+
+
+@pytest.mark.slow
+def test_a_bi_transaction_that_never_ends_fails_the_run_naming_it(segments: Base) -> None:
+    outcome = reliability.idle_bi_transaction(*segments, ends_after_s=None)
+    assert outcome.exit_code == 1, explain(outcome)
+    assert f"session {outcome.facts['bi_session']} " in outcome.facts["output"], explain(outcome)
+    assert outcome.longest_read_s <= reliability.MAX_READ_WAIT_S, explain(outcome)
+    assert outcome.rows_lost == 0 and outcome.reader_failures == [], explain(outcome)
+    assert outcome.problems == [], explain(outcome)
+
+
+@pytest.mark.slow
+def test_dbt_killed_during_the_swap_leaves_the_published_table_and_a_green_next_run(segments: Base) -> None:
+    outcome = reliability.kill_during_swap(*segments)
+    assert outcome.exit_code == -signal.SIGKILL, explain(outcome)
+    assert outcome.facts["rerun_exit"] == 0, explain(outcome)
+    assert outcome.rows_lost == 0 and outcome.reader_failures == [], explain(outcome)
+    assert outcome.partial_reads == [] and outcome.problems == [], explain(outcome)
 
 
 @pytest.mark.slow
