@@ -87,6 +87,14 @@ KEYS = {
 RUN_COLUMNS = frozenset({"run_id", "scored_at"})  # differ between two runs on the same data
 DBT = str(Path(sys.executable).with_name("dbt"))
 LOCK_MESSAGE = "another run is writing to this schema"
+# What the connector says of a connection killed under it: mid-statement, between statements, on reconnect.
+LOST_CONNECTION = ("Lost connection", "MySQL Connection not available", "server has gone away")
+
+
+def lost_connection(output: str) -> bool:
+    return any(words in output for words in LOST_CONNECTION)
+
+
 CUSTOMERS = 100_000
 TIMEOUT_S = 900
 
