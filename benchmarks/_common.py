@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from olist_segments import db, settings
+from olist_segments import checks, db, settings
 
 ROOT = settings.PROJECT_ROOT
 BIN = Path(sys.executable).parent
@@ -26,17 +26,8 @@ OLIST_SEGMENTS = str(BIN / "olist-segments")
 OLIST_HARNESS = str(BIN / "olist-harness")
 DBT = str(BIN / "dbt")
 LOGS = ROOT / "target" / "bench_logs"
-# The 8 Kaggle tables the models read (geolocation is not loaded by default).
-OLIST_TABLES = (
-    "olist_customers_dataset",
-    "olist_orders_dataset",
-    "olist_order_items_dataset",
-    "olist_order_payments_dataset",
-    "olist_order_reviews_dataset",
-    "olist_products_dataset",
-    "olist_sellers_dataset",
-    "product_category_name_translation",
-)
+# The 8 Kaggle tables the models read (geolocation is not loaded by default), from the seeds' properties.
+OLIST_TABLES = tuple(t for t in checks.seed_column_types() if t != checks.GEOLOCATION)
 
 
 def data_dir(explicit: str | None = None) -> Path:
