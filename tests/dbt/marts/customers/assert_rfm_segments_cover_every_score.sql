@@ -8,29 +8,9 @@ rfm_segments as (
 
 ),
 
-scores as (
-
-    select 1 as score
-    union all
-    select 2
-    union all
-    select 3
-    union all
-    select 4
-    union all
-    select 5
-
-),
-
 cells as (
 
-    select
-        r.score as r_score,
-        f.score as f_score,
-        m.score as m_score
-    from scores as r
-    cross join scores as f
-    cross join scores as m
+    {{ rfm_score_cells() }}
 
 )
 
