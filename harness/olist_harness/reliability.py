@@ -804,6 +804,15 @@ def wait_until_swap_blocked(wh: Warehouse, cli: Cli, timeout_s: float = 300) -> 
     raise ScenarioError(f"the swap never waited for a metadata lock in {timeout_s:.0f} s")
 
 
+def idle_bi_session(wh: Warehouse) -> MySQLConnectionAbstract:
+    """A BI session with autocommit off that has read customer_segments: its open transaction holds the
+    table's metadata lock until it commits, rolls back or closes."""
+    bi = db.connect(wh)
+    bi.autocommit = False
+    _query(bi, f"select count(*) from {db.qualified(wh.schema_for('ml'), SEGMENTS_TABLE)}")
+    return bi
+
+
 def idle_bi_transaction(wh: Warehouse, logs: Path, *, ends_after_s: float | None) -> Outcome:
     """A BI session with autocommit off read customer_segments and keeps its transaction (and so its metadata
     lock) open while a segment run publishes. It ends `ends_after_s` after the swap starts waiting — the run
@@ -812,10 +821,8 @@ def idle_bi_transaction(wh: Warehouse, logs: Path, *, ends_after_s: float | None
     timeout_s = 300 if ends_after_s is not None else 20
     before = published_state(wh, SEGMENT_TABLES)
     runs_before = registry(wh)
-    bi = db.connect(wh)
-    bi.autocommit = False
+    bi = idle_bi_session(wh)
     ((bi_id,),) = _query(bi, "select connection_id()")
-    _query(bi, f"select count(*) from {db.qualified(wh.schema_for('ml'), SEGMENTS_TABLE)}")
     started = time.monotonic()
     ended: float | None = None
     try:
@@ -884,9 +891,7 @@ def kill_during_swap(wh: Warehouse, logs: Path) -> Outcome:
     """dbt killed with SIGKILL while its RENAME waits (held up by an idle BI transaction): the swap either
     happened whole or not at all, the published tables are intact, and the next run is green."""
     before = published_state(wh, SEGMENT_TABLES)
-    bi = db.connect(wh)
-    bi.autocommit = False
-    _query(bi, f"select count(*) from {db.qualified(wh.schema_for('ml'), SEGMENTS_TABLE)}")
+    bi = idle_bi_session(wh)
     try:
         with reading(wh, SEGMENT_READS) as reader:
             cli = start_cli(wh, *SEGMENT_ARGS, logs=logs)
