@@ -317,11 +317,14 @@ def _mask(values: Iterable[bool], n: int) -> np.ndarray:
     return np.fromiter(values, bool, n)
 
 
-def _not_datetime(u: np.ndarray) -> np.ndarray:
-    bad = pd.to_datetime(pd.Series(u), format="%Y-%m-%d %H:%M:%S", errors="coerce").isna().to_numpy(copy=True)
-    if bad.any():  # a date alone is a valid datetime too
-        bad[bad] = pd.to_datetime(pd.Series(u[bad]), format="%Y-%m-%d", errors="coerce").isna().to_numpy()
-    return bad
+def _datetimes(u: np.ndarray) -> pd.Series:
+    """The values as timestamps (NaT where they do not parse); a date alone is a valid datetime too."""
+    when = pd.to_datetime(pd.Series(u), format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    if (bad := when.isna()).any():
+        when[bad] = pd.to_datetime(
+            pd.Series(u[bad.to_numpy()]), format="%Y-%m-%d", errors="coerce"
+        ).to_numpy()
+    return when
 
 
 def _decimal_findings(u: np.ndarray, ctype: ColumnType, money: bool) -> Findings:
@@ -344,9 +347,8 @@ def _decimal_findings(u: np.ndarray, ctype: ColumnType, money: bool) -> Findings
     return findings
 
 
-def _timestamp_range_findings(u: np.ndarray, plausible: Plausible) -> Findings:
+def _timestamp_range_findings(when: pd.Series, plausible: Plausible) -> Findings:
     """Timestamps that parse but lie outside the plausible range (one far away moves the as-of date)."""
-    when = pd.to_datetime(pd.Series(u), format="mixed", errors="coerce")
     early = (when < plausible.earliest).to_numpy(dtype=bool)
     late = (when > plausible.latest).to_numpy(dtype=bool)
     return [
@@ -372,8 +374,11 @@ def _findings(table: str, col: str, ctype: ColumnType, u: np.ndarray, plausible:
         numbers = pd.to_numeric(pd.Series(u), errors="coerce").to_numpy(dtype=float)
         findings.append(("not a number", ~np.isfinite(numbers), False))
     elif ctype.kind == "datetime":
-        findings.append(("unparseable timestamp (expected YYYY-MM-DD HH:MM:SS)", _not_datetime(u), False))
-        findings += _timestamp_range_findings(u, plausible)
+        when = _datetimes(u)
+        findings.append(
+            ("unparseable timestamp (expected YYYY-MM-DD HH:MM:SS)", when.isna().to_numpy(), False)
+        )
+        findings += _timestamp_range_findings(when, plausible)
     elif ctype.kind == "decimal":
         money = col in MONEY.get(table, ())
         findings += _decimal_findings(u, ctype, money)
