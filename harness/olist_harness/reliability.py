@@ -328,6 +328,8 @@ class Cli:
 
     proc: subprocess.Popen[bytes]
     log: Path
+    # The Python model's connection ids by role ("reader", "writer"), as first seen in the processlist.
+    connections: dict[str, int] = field(default_factory=dict)
 
     def wait(self, timeout: float = TIMEOUT_S) -> int:
         return self.proc.wait(timeout=timeout)
@@ -432,7 +434,11 @@ def run_lock(wh: Warehouse) -> str:
 
 
 def wait_until_writing(wh: Warehouse, cli: Cli, timeout_s: float = 300) -> int:
-    """Poll until the run has loaded rows into customer_segments__dbt_tmp; returns how many it had then."""
+    """Poll until the run has loaded rows into customer_segments__dbt_tmp; returns how many it had then.
+
+    Meanwhile it notes the model's reader and writer connections in cli.connections: a pass over a small
+    mart can end before a later look at the processlist would find its statement.
+    """
     table = db.qualified(wh.schema_for("ml"), NEW)
     deadline = time.monotonic() + timeout_s
     with connection(wh) as conn:
@@ -441,6 +447,7 @@ def wait_until_writing(wh: Warehouse, cli: Cli, timeout_s: float = 300) -> int:
                 raise ScenarioError(
                     f"the run ended ({cli.proc.returncode}) before it wrote: {error_line(cli.output)}"
                 )
+            _note_step_connections(wh, conn, cli.connections)
             try:
                 ((rows,),) = _query(conn, f"select count(*) from {table}")
             except mysql.connector.Error as exc:
@@ -453,22 +460,36 @@ def wait_until_writing(wh: Warehouse, cli: Cli, timeout_s: float = 300) -> int:
     raise ScenarioError(f"no rows in {table} after {timeout_s:.0f} s")
 
 
-def step_connection(wh: Warehouse, which: str) -> int:
+def _step_patterns(wh: Warehouse) -> dict[str, str]:
+    """What the statements of the model's writer and mart reader connections mention."""
+    return {
+        "writer": f"%{db.qualified(wh.schema_for('ml'), NEW)}%",
+        "reader": f"%{db.qualified(wh.schema_for('marts'), 'customer_features')}%",
+    }
+
+
+def _note_step_connections(wh: Warehouse, conn: MySQLConnectionAbstract, seen: dict[str, int]) -> None:
+    for which, pattern in _step_patterns(wh).items():
+        if which in seen:
+            continue
+        rows = _query(
+            conn,
+            "select id from information_schema.processlist where user = %s and command = 'Query'"
+            " and info like %s and id <> connection_id()",
+            (wh.user, pattern),
+        )
+        if rows:
+            seen[which] = int(rows[0][0])
+
+
+def step_connection(wh: Warehouse, cli: Cli, which: str) -> int:
     """The Python model's connection that loads customer_segments__dbt_tmp ("writer") or streams
-    customer_features to it ("reader"), found in the processlist while it runs a statement."""
-    table = db.qualified(wh.schema_for("ml"), NEW) if which == "writer" else None
-    table = table or db.qualified(wh.schema_for("marts"), "customer_features")
-    pattern = f"%{table}%"
+    customer_features to it ("reader"): as noted while waiting for its first rows, else found now."""
     with connection(wh) as conn:
         for _ in range(1500):
-            rows = _query(
-                conn,
-                "select id from information_schema.processlist where user = %s and command = 'Query'"
-                " and info like %s and id <> connection_id()",
-                (wh.user, pattern),
-            )
-            if rows:
-                return int(rows[0][0])
+            _note_step_connections(wh, conn, cli.connections)
+            if which in cli.connections:
+                return cli.connections[which]
             time.sleep(0.002)
     raise ScenarioError(f"the segment step's {which} was not found in the processlist")
 
@@ -724,8 +745,8 @@ def kill_client(wh: Warehouse, logs: Path) -> Outcome:
 def kill_connection(wh: Warehouse, logs: Path, which: str) -> Outcome:
     """KILL the step's writer or mart reader connection from another session."""
 
-    def inject(_: Cli, __: Reader) -> int:
-        target = step_connection(wh, which)
+    def inject(cli: Cli, __: Reader) -> int:
+        target = step_connection(wh, cli, which)
         rows = new_rows(wh) or 0
         with connection(wh) as conn:
             _query(conn, f"kill {int(target)}")
