@@ -4,9 +4,10 @@ A dbt Python model, run in the dbt process by the mysql_python / mariadb_python 
 The work is olist_segments.segmentation's: the validation gate; scoring with the approved (published) model,
 or a refit (log1p + standard scaling, k by the elbow with the silhouette beside it) whose segments keep the
 published ids and names and whose new segments are named from their profile (segment_definitions); the
-drift and stability gate against the published run. It yields the customers chunk by chunk (memory stays
-bounded); the adapter loads them into a new table and swaps it in with the run's row of segment_model_runs
-in one RENAME TABLE.
+drift and stability gate against the published run. Its two passes over the mart run over key ranges
+(`Table.map_ranges`: in the dbt process, or on a Dask cluster with submission_method dask) and load the
+scored customers chunk by chunk (memory stays bounded); the adapter swaps the new table in with the run's
+row of segment_model_runs in one RENAME TABLE.
 Settings: the dbt vars segment_* (dbt_project.yml), e.g. `dbt build -s customer_segments+ --vars '{segment_k: 5}'`.
 """
 

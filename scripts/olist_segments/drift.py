@@ -55,6 +55,14 @@ class Binner:
                 np.searchsorted(edges, scaled[:, i], side="right"), minlength=len(edges) + 1
             )
 
+    @classmethod
+    def merge(cls, parts: Sequence[Binner]) -> Binner:
+        """One binner holding the counts of `parts` (same reference bins)."""
+        merged = cls.__new__(cls)
+        merged.features, merged.edges = parts[0].features, parts[0].edges
+        merged.counts = [sum(counts) for counts in zip(*(p.counts for p in parts), strict=True)]
+        return merged
+
     def psi(self, reference: dict[str, dict[str, list[float]]]) -> dict[str, float]:
         return {
             f: population_stability(np.asarray(reference[f]["shares"]), counts / max(counts.sum(), 1))

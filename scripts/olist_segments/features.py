@@ -1,21 +1,19 @@
 """Reading customer_features for the model: the validation gate, sampling and scaling.
 
-The mart is never held in memory: rows arrive in chunks (the adapter's `Table.chunks`). Pass 1 keeps a
-seeded uniform reservoir sample of at most `max_fit_rows` rows (all rows, in key order, when the mart is
-smaller: exact KMeans); pass 2 scores chunk by chunk (see segmentation.py).
+The mart is never held in memory: rows arrive in chunks (the adapter's `Table.map_ranges`). Pass 1 keeps
+a seeded uniform sample of at most `max_fit_rows` rows (all rows, in key order, when the mart is smaller:
+exact KMeans); pass 2 scores chunk by chunk (see segmentation.py).
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
 from . import contract, db
@@ -23,7 +21,6 @@ from . import contract, db
 if TYPE_CHECKING:
     from dbt.adapters.mysql_python.python_models import Table
 
-log = logging.getLogger(__name__)
 
 MART = "customer_features"
 KEY = "customer_unique_id"
@@ -59,33 +56,6 @@ def parse_features(text: str) -> tuple[str, ...]:
     if not {"monetary", "frequency"} <= set(names):
         raise SegmentError("features must include monetary and frequency (segments are ranked by them)")
     return names
-
-
-class Progress:
-    """Logs `label: done/total rows (rate, ETA)` at most every `every_s` seconds on long phases."""
-
-    def __init__(self, label: str, total: int | None, every_s: float = 5.0) -> None:
-        self.label, self.total, self.every_s = label, total, every_s
-        self.done = 0
-        self.start = self._last = time.monotonic()
-        self._lock = threading.Lock()  # scoring workers share one
-
-    def add(self, n: int) -> None:
-        with self._lock:
-            self.done += n
-            now = time.monotonic()
-            if now - self._last < self.every_s:
-                return
-            self._last = now
-            rate = self.done / max(now - self.start, 1e-9)
-            eta = f", ETA {(self.total - self.done) / rate:.0f} s" if self.total and rate else ""
-            total = f"/{self.total:,}" if self.total else ""
-            log.info("%s: %s%s rows (%s rows/s%s)", self.label, f"{self.done:,}", total, f"{rate:,.0f}", eta)
-
-    def finish(self) -> float:
-        seconds = time.monotonic() - self.start
-        log.info("%s: %s rows in %.1f s", self.label, f"{self.done:,}", seconds)
-        return seconds
 
 
 @dataclass(frozen=True)
@@ -131,44 +101,69 @@ def check_finite(x: np.ndarray, features: Sequence[str], table: str) -> None:
         raise GateError(f"column {table}.{column} has {int(bad.sum()):,} non-finite values (inf or NaN)")
 
 
-class Reservoir:
-    """A seeded uniform sample of at most `size` rows of a stream (Algorithm R, vectorised per chunk).
+class Sample:
+    """A seeded uniform sample of at most `size` rows of a keyed stream: the rows whose seeded hash of the key
+    is among the `size` smallest (ties: the earlier row), kept in stream order.
 
-    While fewer than `size` rows were seen it holds all of them in stream order, so a mart that fits is
-    modelled exactly. Afterwards row i (0-based) replaces a random slot with probability size / (i + 1).
-    The sample depends on the rows and the seed only, not on the chunk size.
+    While at most `size` rows were seen it holds all of them, so a mart that fits is modelled exactly. The
+    sample depends on the rows, their order and the seed only — not on the chunk size, and not on how the
+    stream is cut into consecutive ranges: `merge` of the ranges' samples, in stream order, is the sample
+    of the whole stream (the Dask passes rely on it).
     """
 
     def __init__(self, size: int, seed: int) -> None:
-        self.size, self.seen = size, 0
-        self.rng = np.random.default_rng(seed)
-        self._parts: list[np.ndarray] = []
-        self._rows: np.ndarray | None = None
+        self.size, self.seed, self.seen = size, seed, 0
+        self._hashes: list[np.ndarray] = []
+        self._values: list[np.ndarray] = []
+        self._held = 0
+        self._threshold: np.uint64 | None = None  # once full: only smaller hashes can still enter
 
-    def add(self, chunk: np.ndarray) -> None:
-        fill = max(0, min(len(chunk), self.size - self.seen))
-        if fill:
-            self._parts.append(chunk[:fill].copy())
-        rest = chunk[fill:]
-        if len(rest):
-            if self._rows is None:
-                self._rows = np.concatenate(self._parts)
-                self._parts = []
-            index = np.arange(self.seen + fill, self.seen + len(chunk))
-            # One uniform double per row, whatever the chunking: the same rows give the same sample.
-            slots = np.floor(self.rng.random(len(index)) * (index + 1)).astype(np.int64)
-            keep = slots < self.size
-            slots, rows = slots[keep], rest[keep]
-            # A later row taking the same slot wins: keep the last occurrence of each slot.
-            _, first_from_end = np.unique(slots[::-1], return_index=True)
-            last = len(slots) - 1 - first_from_end
-            self._rows[slots[last]] = rows[last]
-        self.seen += len(chunk)
+    def add(self, keys: Sequence[str] | np.ndarray, values: np.ndarray) -> None:
+        keys = np.asarray(keys, dtype=object)
+        hashes = pd.util.hash_array(keys, hash_key=self._hash_key(), categorize=False)
+        self.seen += len(values)
+        if self._threshold is not None:
+            keep = hashes < self._threshold
+            hashes, values = hashes[keep], values[keep]
+        self._append(hashes, values)
+
+    def _hash_key(self) -> str:
+        return f"{self.seed % 2**64:016x}"  # siphash-2-4's 16-byte key, from the seed
+
+    def _append(self, hashes: np.ndarray, values: np.ndarray) -> None:
+        if len(hashes):
+            self._hashes.append(hashes)
+            self._values.append(np.asarray(values, dtype=np.float64))
+            self._held += len(hashes)
+        if self._held > 2 * self.size:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Keep the `size` rows of smallest (hash, position), in stream order."""
+        hashes = np.concatenate(self._hashes) if self._hashes else np.empty(0, np.uint64)
+        values = np.concatenate(self._values) if self._values else np.empty((0, 0))
+        if len(hashes) > self.size:
+            threshold = np.partition(hashes, self.size - 1)[self.size - 1]
+            keep = hashes < threshold
+            ties = np.flatnonzero(hashes == threshold)[: self.size - int(keep.sum())]
+            keep[ties] = True
+            hashes, values, self._threshold = hashes[keep], values[keep], threshold
+        self._hashes, self._values, self._held = [hashes], [values], len(hashes)
+
+    @classmethod
+    def merge(cls, parts: Sequence[Sample]) -> Sample:
+        """The sample of the stream made of `parts`' streams one after the other (same size and seed)."""
+        merged = cls(parts[0].size, parts[0].seed)
+        for part in parts:
+            part._compact()
+            merged._append(part._hashes[0], part._values[0])
+            merged.seen += part.seen
+        merged._compact()
+        return merged
 
     def sample(self) -> np.ndarray:
-        if self._rows is not None:
-            return self._rows
-        return np.concatenate(self._parts) if self._parts else np.empty((0, 0))
+        self._compact()
+        return self._values[0]
 
 
 class Scaler:

@@ -1,8 +1,8 @@
 """The segmentation model: customer_features → log1p + scaling → KMeans → segments that keep their meaning.
 
-`models/ml/customer_segments.py` (a dbt Python model) calls `segment()`, which returns the scored customers
-as a stream of DataFrames; the dbt adapter (adapters/mysql_python) loads them into a new customer_segments
-and swaps it in, together with the registry's staged copy holding this run's row, in one RENAME TABLE.
+`models/ml/customer_segments.py` (a dbt Python model) calls `segment()`, which loads the scored customers into
+the model's new table; the dbt adapter (adapters/mysql_python) swaps it in, together with the registry's
+staged copy holding this run's row, in one RENAME TABLE.
 
 A run either scores with the approved model — the published run's scaler, centres, ids and names, stored in
 its registry row (`frozen`: the daily run; new customers get a segment the day they appear) — or refits
@@ -13,11 +13,13 @@ another is clearly better, matches its centres to the published ones so segments
 published one (drift.py): input drift, agreement on the common customers, segment sizes; beyond the
 thresholds it is refused — nothing is published — unless accepted.
 
-Scale: the mart is streamed twice and never held in memory. Pass 1 reads the feature columns in key order
-into a seeded uniform reservoir sample of at most `max_fit_rows` rows (all rows, exact KMeans, when the mart
-is smaller) and counts them into the approved model's drift bins; pass 2 scores chunk by chunk. Both passes
-read one consistent snapshot (the adapter's session). The agreement with the published assignment is one SQL
-aggregate over the loaded table and the live one.
+Scale: the mart is streamed twice and never held in memory, each pass a task over key ranges of the mart
+(`Table.map_ranges`: one range in the dbt process with submission_method local, many on a Dask cluster with
+dask). Pass 1 (`read_range`) keeps a seeded uniform sample of at most `max_fit_rows` rows (all rows, exact
+KMeans, when the mart is smaller), the same whatever the ranges, and counts the rows into the approved
+model's drift bins; the fit runs once, here; pass 2 (`score_range`) scores chunk by chunk and the adapter
+loads the rows. The agreement with the published assignment is one SQL aggregate over the loaded table and
+the live one.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from . import db, drift, features, identity, model, naming, registry
-from .features import KEY, GateError, Progress, SegmentError
+from .features import KEY, GateError, SegmentError
 from .scoring import Model
 from .segment_options import SegmentOptions
 
@@ -90,13 +92,12 @@ def library_versions(session: Session) -> dict[str, str]:
 
 def segment(
     customers: Table, definitions: Table, published: Table, session: Session, opts: SegmentOptions
-) -> Iterator[pd.DataFrame]:
-    """Score customer_features (`customers`) and return the customers as DataFrames of `COLUMNS`.
+) -> Table:
+    """Score customer_features (`customers`) into the model's new table (rows of `COLUMNS`) and return it.
 
-    `published` is the live customer_segments (the model's own table). Everything up to the model happens
-    now — a failure stops the run before anything is written; the returned iterator scores chunk by chunk
-    and, after the last chunk, compares with the published assignment, applies the gate and writes the
-    run's registry row.
+    `published` is the live customer_segments (the model's own table). The gates and the model come first
+    — a failure there stops the run before anything is written; then every customer is scored and loaded,
+    compared with the published assignment, and the run's registry row is staged.
     """
     run = Run(
         registry.RunRecord(
@@ -115,7 +116,7 @@ def segment(
     run.record.data_as_of, run.record.n_customers = stats.data_as_of, stats.rows
     row = registry.published_row(session, published)
     approved = Model.from_registry(row, opts) if row else None
-    fit_values, binned = _pass_one(customers, opts, stats, approved, run)
+    fit_values, binned, range_rows = _pass_one(customers, opts, stats, approved, run)
     mode, why = _mode(opts, approved, binned, row, run)
     log.info("run %s: %s (%s)", run.record.run_id, mode, why)
     run.metrics |= {"mode": mode, "mode_reason": why}
@@ -129,35 +130,88 @@ def segment(
     _describe_model(scoring, opts, run)
     # Only once the read-only gates passed: a run refused by them creates nothing.
     staged = session.stage_copy(registry.ensure(session).identifier)
-    return _scores(customers, published, session, stats, scoring, run, staged)
+    _pass_two(customers, stats, scoring, run, range_rows)
+    with run.timed("compare"):
+        _compare(session, published, run)
+    _stage_record(session, staged, stats, run)
+    assert session.new_table is not None
+    return session.new_table
+
+
+@dataclass
+class RangeRead:
+    """What pass 1 learned from one key range of the mart."""
+
+    sample: features.Sample
+    binner: drift.Binner | None
+    rows: int
+
+
+def read_range(
+    chunks: Iterator[pd.DataFrame], opts: SegmentOptions, table: str, approved: Model | None
+) -> RangeRead:
+    """Pass 1 over one key range: the fit sample, the rows counted into the approved model's drift bins."""
+    sample = features.Sample(opts.max_fit_rows, opts.random_state)
+    binner = drift.Binner(approved.reference, opts.features) if approved and approved.reference else None
+    rows = 0
+    for chunk in chunks:
+        values = chunk[list(opts.features)].to_numpy(np.float64)
+        features.check_finite(values, opts.features, table)
+        sample.add(chunk[KEY].to_numpy(object), values)
+        if binner is not None and approved is not None:
+            binner.add(approved.scaler.transform(values))
+        rows += len(values)
+    return RangeRead(sample, binner, rows)
+
+
+def score_range(
+    chunks: Iterator[pd.DataFrame],
+    scoring: Model,
+    opts: SegmentOptions,
+    table: str,
+    run_id: str,
+    scored_at: Any,
+) -> Iterator[pd.DataFrame]:
+    """Pass 2 over one key range: every customer's segment, chunk by chunk, as rows of `COLUMNS`."""
+    for chunk in chunks:
+        values = chunk[list(opts.features)].to_numpy(np.float64)
+        features.check_finite(values, opts.features, table)
+        segment_id, names, distance = scoring.score(values)
+        yield pd.DataFrame(
+            {
+                KEY: chunk[KEY].astype(str),
+                "segment_id": segment_id,
+                "segment_name": names,
+                "distance_to_centroid": distance,
+                "run_id": run_id,
+                "scored_at": scored_at,
+            }
+        )
 
 
 def _pass_one(
     customers: Table, opts: SegmentOptions, stats: features.MartStats, approved: Model | None, run: Run
-) -> tuple[np.ndarray, drift.Binner | None]:
-    """The rows KMeans would be fitted on (all up to max_fit_rows, past the distinct-points gate) and the
-    customers counted into the approved model's drift bins."""
-    reservoir = features.Reservoir(opts.max_fit_rows, opts.random_state)
-    binner = drift.Binner(approved.reference, opts.features) if approved and approved.reference else None
-    progress = Progress("read", stats.rows)
-    for chunk in customers.chunks(list(opts.features), size=opts.chunk_size, order_by=[KEY]):
-        values = chunk.to_numpy(np.float64)
-        features.check_finite(values, opts.features, stats.table)
-        reservoir.add(values)
-        if binner is not None and approved is not None:
-            binner.add(approved.scaler.transform(values))
-        progress.add(len(values))
-    run.timings["read"] = progress.finish()
-    fit_values = reservoir.sample()
+) -> tuple[np.ndarray, drift.Binner | None, list[int]]:
+    """The rows KMeans would be fitted on (all up to max_fit_rows, past the distinct-points gate), the
+    customers counted into the approved model's drift bins, and the rows of each key range."""
+    with run.timed("read"):
+        reads: list[RangeRead] = customers.map_ranges(
+            read_range, opts, stats.table, approved, columns=[KEY, *opts.features], key=KEY,
+            size=opts.chunk_size, label="read",
+        )  # fmt: skip
+    sample = features.Sample.merge([r.sample for r in reads])
+    binners = [r.binner for r in reads if r.binner is not None]
+    binner = drift.Binner.merge(binners) if binners else None
+    fit_values = sample.sample()
     distinct, k = len(np.unique(fit_values, axis=0)), max(opts.ks())
     if distinct < k:
-        where = " in the fit sample" if reservoir.seen > opts.max_fit_rows else ""
+        where = " in the fit sample" if sample.seen > opts.max_fit_rows else ""
         raise GateError(
             f"table {stats.table} has only {distinct} distinct ({','.join(opts.features)}) points{where};"
             f" k={k} needs at least {k} (choose a smaller k or k_range)"
         )
     run.metrics["fit_rows"] = len(fit_values)
-    return fit_values, binner
+    return fit_values, binner, [r.rows for r in reads]
 
 
 def _mode(
@@ -288,43 +342,24 @@ def _describe_model(scoring: Model, opts: SegmentOptions, run: Run) -> None:
     log.info("segments: %s", names)
 
 
-def _scores(
-    customers: Table,
-    published: Table,
-    session: Session,
-    stats: features.MartStats,
-    scoring: Model,
-    run: Run,
-    staged: Table,
-) -> Iterator[pd.DataFrame]:
-    """Pass 2: every customer scored, chunk by chunk; then the comparison, the gate, the registry row."""
+def _pass_two(
+    customers: Table, stats: features.MartStats, scoring: Model, run: Run, range_rows: list[int]
+) -> None:
+    """Every customer scored and loaded into the new table, range by range; the mart must not have changed."""
     opts = run.options
-    progress = Progress("score + load", stats.rows)
-    scored_at, written = registry.now(), 0
-    for chunk in customers.chunks([KEY, *opts.features], size=opts.chunk_size, order_by=[KEY]):
-        values = chunk[list(opts.features)].to_numpy(np.float64)
-        features.check_finite(values, opts.features, stats.table)
-        with run.timed("score"):
-            segment_id, names, distance = scoring.score(values)
-            scored = pd.DataFrame(
-                {
-                    KEY: chunk[KEY].astype(str),
-                    "segment_id": segment_id,
-                    "segment_name": names,
-                    "distance_to_centroid": distance,
-                    "run_id": run.record.run_id,
-                    "scored_at": scored_at,
-                }
-            )
-        with run.timed("load"):  # the adapter writes the chunk before asking for the next one
-            yield scored
-        written += len(scored)
-        progress.add(len(scored))
-    run.timings["read_score_load"] = progress.finish()
-    if written != stats.rows:
-        raise SegmentError(f"scored {written:,} customers, {stats.table} has {stats.rows:,}: not published")
-    with run.timed("compare"):
-        _compare(session, published, scoring, run)
+    with run.timed("read_score_load"):
+        loaded = customers.map_ranges(
+            score_range, scoring, opts, stats.table, run.record.run_id, registry.now(),
+            columns=[KEY, *opts.features], key=KEY, size=opts.chunk_size, write=True, label="score + load",
+        )  # fmt: skip
+    if loaded != range_rows or sum(loaded) != stats.rows:
+        raise SegmentError(
+            f"scored {sum(loaded):,} customers, {stats.table} has {stats.rows:,} (per key range: read"
+            f" {range_rows}, scored {loaded}): the mart changed during the run; not published"
+        )
+
+
+def _stage_record(session: Session, staged: Table, stats: features.MartStats, run: Run) -> None:
     record = run.record
     record.metrics = {**run.metrics, "timings_s": {n: round(s, 3) for n, s in run.timings.items()}}
     record.status, record.finished_at = "published", registry.now()
@@ -339,7 +374,7 @@ def _scores(
     )
 
 
-def _compare(session: Session, published: Table, scoring: Model, run: Run) -> None:
+def _compare(session: Session, published: Table, run: Run) -> None:
     """Agreement and segment sizes against the published assignment, on the customers in both; the gate."""
     if session.new_table is None or not session.columns(published.schema, published.identifier, writer=True):
         return

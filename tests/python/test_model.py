@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
 from olist_segments import features, model
-from olist_segments.features import GateError, Reservoir, Scaler, SegmentError
+from olist_segments.features import GateError, Sample, Scaler, SegmentError
 
 
 def blobs(centers: int, n: int = 2000, seed: int = 11) -> np.ndarray:
@@ -70,27 +72,44 @@ def test_assign_is_the_nearest_centre_with_its_exact_distance() -> None:
     assert np.allclose(distance, np.linalg.norm(x - km.cluster_centers_[labels], axis=1), rtol=0, atol=1e-12)
 
 
-def test_reservoir_keeps_every_row_in_order_when_the_stream_is_small() -> None:
-    res = Reservoir(size=100, seed=1)
-    for start in range(0, 90, 7):
-        res.add(np.arange(start, min(start + 7, 90), dtype=float).reshape(-1, 1))
-    assert res.sample()[:, 0].tolist() == list(range(90))
+def _keys(start: int, stop: int) -> np.ndarray:
+    return np.array([f"{i:032x}" for i in range(start, stop)], dtype=object)
 
 
-def test_reservoir_is_a_seeded_uniform_sample() -> None:
+def _stream(sample: Sample, start: int, stop: int, chunk: int) -> Sample:
+    for lo in range(start, stop, chunk):
+        hi = min(lo + chunk, stop)
+        sample.add(_keys(lo, hi), np.arange(lo, hi, dtype=float).reshape(-1, 1))
+    return sample
+
+
+def test_sample_keeps_every_row_in_order_when_the_stream_is_small() -> None:
+    assert _stream(Sample(size=100, seed=1), 0, 90, 7).sample()[:, 0].tolist() == list(range(90))
+
+
+def test_sample_is_a_seeded_uniform_sample_in_stream_order() -> None:
     def draw(seed: int, chunk: int = 777) -> np.ndarray:
-        res = Reservoir(size=2000, seed=seed)
-        for start in range(0, 50_000, chunk):
-            res.add(np.arange(start, min(start + chunk, 50_000), dtype=float).reshape(-1, 1))
-        assert res.seen == 50_000
-        return res.sample()[:, 0]
+        sample = _stream(Sample(size=2000, seed=seed), 0, 50_000, chunk)
+        assert sample.seen == 50_000
+        return sample.sample()[:, 0]
 
     sample = draw(5)
     assert len(sample) == 2000 and len(np.unique(sample)) == 2000
+    assert np.all(np.diff(sample) > 0)  # stream order
     assert np.array_equal(sample, draw(5)) and not np.array_equal(sample, draw(6))
     assert np.array_equal(sample, draw(5, chunk=5000))  # the chunk size does not matter
     per_tenth = np.bincount((sample // 5000).astype(int), minlength=10)
     assert per_tenth.min() > 140 and per_tenth.max() < 260  # expected 200 each
+
+
+def test_merged_range_samples_are_the_sample_of_the_whole_stream() -> None:
+    whole = _stream(Sample(size=2000, seed=7), 0, 50_000, 1000).sample()
+    for cuts in ([0, 25_000, 50_000], [0, 1_000, 1_500, 30_000, 49_999, 50_000], [0, 10, 50_000]):
+        parts = [_stream(Sample(2000, 7), lo, hi, 333) for lo, hi in itertools.pairwise(cuts)]
+        merged = Sample.merge(parts)
+        assert merged.seen == 50_000 and np.array_equal(merged.sample(), whole)
+    small = [_stream(Sample(100, 7), lo, hi, 9) for lo, hi in ((0, 40), (40, 41), (41, 90))]
+    assert Sample.merge(small).sample()[:, 0].tolist() == list(range(90))
 
 
 def test_scaler_is_log1p_then_standard_and_inverts() -> None:

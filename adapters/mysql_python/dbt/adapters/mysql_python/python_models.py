@@ -1,4 +1,4 @@
-"""dbt Python models run in the dbt process (submission method `local`).
+"""dbt Python models run in the dbt process (submission method `local`; `dask`: dask_jobs.py).
 
 The materialization (macros/materializations/table.sql) submits the model's compiled code: the model file,
 dbt's `py_script_postfix` (ref/source/config/this) and a line naming the new table (`dbt_target`, written by
@@ -9,7 +9,9 @@ memory — into that table. The materialization then swaps the table in (`MySQLP
 `session` is a `Session`: `dbt.ref()` and `dbt.source()` return lazy `Table`s read from one consistent
 snapshot, `session.execute` writes on a connection of its own, `session.stage_copy(name)` prepares a table
 that is swapped in with the model's in the same RENAME TABLE, and `session.on_failure(callback)` is told
-when the run fails before its table went live.
+when the run fails before its table went live. `Table.map_ranges(task, …)` runs a task over key ranges of a
+table, optionally loading what it yields into the new table: where the ranges run is the submission method's
+business (here: one range, the whole table, in this process), so a model is the same on every method.
 """
 
 from __future__ import annotations
@@ -113,11 +115,93 @@ class Table:
             sql += " order by " + ", ".join(quote(c) for c in order_by)
         yield from self.session.stream(sql, params, names, size)
 
+    def map_ranges(
+        self,
+        task: Callable[..., Any],
+        *args: Any,
+        columns: Sequence[str],
+        key: str,
+        size: int = DEFAULT_CHUNK_ROWS,
+        write: bool = False,
+        label: str = "",
+    ) -> list[Any]:
+        """`task(chunks, *args)` for disjoint ranges of the unique column `key` that together cover the table,
+        results in key order. `chunks` streams the range's `columns` in `key` order, `size` rows at a time.
+
+        write=True: the task yields DataFrames, loaded into the model's new table (created from its contract);
+        the results are the rows each range loaded. `local` runs one range, the whole table, on the session's
+        snapshot; `dask` runs one task per primary-key range on the cluster, each with its own snapshot.
+        """
+        known = self.columns()
+        unknown = [c for c in [*columns, key] if c not in known]
+        if unknown:
+            raise DbtRuntimeError(f"table {self.name} has no column {', '.join(unknown)}")
+        job = RangeJob(task, tuple(args), list(columns), key, size, write, label or task.__name__)
+        return self.session.executor.map_ranges(self, job)
+
     def to_pandas(self, columns: Sequence[str] | None = None, **kwargs: Any) -> pd.DataFrame:
         parts = list(self.chunks(columns, **kwargs))
         if parts:
             return pd.concat(parts, ignore_index=True)
         return pd.DataFrame(columns=list(columns) if columns is not None else list(self.columns()))
+
+
+@dataclass(frozen=True)
+class RangeJob:
+    """What Table.map_ranges runs on each range (plain data and importable functions: it may be pickled)."""
+
+    task: Callable[..., Any]
+    args: tuple[Any, ...]
+    columns: list[str]
+    key: str
+    size: int
+    write: bool
+    label: str
+
+
+class LocalExecutor:
+    """Submission method `local`: the whole table is one range, read from the session's snapshot."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def map_ranges(self, table: Table, job: RangeJob) -> list[Any]:
+        progress = _Progress(job.label, table.count() if job.write else None)
+        chunks = progress.counted(table.chunks(job.columns, size=job.size, order_by=[job.key]))
+        result = job.task(chunks, *job.args)
+        if job.write:
+            result = self.session.load_new_table(result)
+        progress.finish()
+        return [result]
+
+
+class _Progress:
+    """Logs `label: done/total rows (rate, ETA)` at most every `every_s` seconds of a long pass."""
+
+    def __init__(self, label: str, total: int | None, every_s: float = 5.0) -> None:
+        self.label, self.total, self.every_s = label, total, every_s
+        self.done = 0
+        self.start = self._last = time.monotonic()
+
+    def counted(self, chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for chunk in chunks:
+            yield chunk
+            self.add(len(chunk))
+
+    def add(self, rows: int, what: str = "") -> None:
+        self.done += rows
+        now = time.monotonic()
+        if now - self._last < self.every_s:
+            return
+        self._last = now
+        rate = self.done / max(now - self.start, 1e-9)
+        eta = f", ETA {(self.total - self.done) / rate:.0f} s" if self.total and rate else ""
+        total = f"/{self.total:,}" if self.total else ""
+        done, speed = f"{self.done:,}", f"{rate:,.0f}"
+        log.info("%s: %s%s rows%s (%s rows/s%s)", self.label, done, total, what, speed, eta)
+
+    def finish(self) -> None:
+        log.info("%s: %s rows in %.1f s", self.label, f"{self.done:,}", time.monotonic() - self.start)
 
 
 class Session:
@@ -128,14 +212,21 @@ class Session:
     second connection. `connect(local_infile=…)` opens a connection with the profile's settings.
     """
 
-    def __init__(self, connect: Callable[..., MySQLConnectionAbstract], schema: str) -> None:
-        self._connect, self.schema = connect, schema
+    def __init__(
+        self, connect: Callable[..., MySQLConnectionAbstract], schema: str, bulk_load: str = "auto"
+    ) -> None:
+        self._connect, self.schema, self.bulk_load = connect, schema, bulk_load
         self._reader: MySQLConnectionAbstract | None = None
         self._writer: MySQLConnectionAbstract | None = None
         self._streaming = False
         self.staged: list[str] = []
         self.failure_callbacks: list[Callable[[BaseException], None]] = []
         self.new_table: Table | None = None  # where the adapter loads what the model returns
+        self.new_table_columns = ""  # its contract's column definitions, "" without a contract
+        self.created = False  # the new table exists (load_new_table or create_new_table)
+        self.loaded_rows = 0
+        self.load_method = bulk_load  # how the rows were loaded (infile, insert), for dbt's result message
+        self.executor: Any = LocalExecutor(self)  # runs Table.map_ranges
 
     # -- reading ---------------------------------------------------------------------------------------
     def table(self, name: str, identifier: str | None = None) -> Table:
@@ -223,6 +314,53 @@ class Session:
         cur.close()
         return rows
 
+    def create_new_table(self, first: pd.DataFrame | None = None) -> Table:
+        """Create the new table from the model's contract (else from the columns of `first`), empty."""
+        table = self.new_table
+        if table is None:
+            raise DbtRuntimeError("this session has no new table")
+        columns_sql = self.new_table_columns
+        if not columns_sql and first is None:
+            raise DbtRuntimeError(f"{table.name}: declare the model's columns (a contract) to load in ranges")
+        if not columns_sql:
+            assert first is not None
+            types = ", ".join(f"{quote(str(c))} {column_type(first[c])}" for c in first.columns)
+            columns_sql = f"({types})"
+        self.execute(f"drop table if exists {table.name}")
+        self.execute(f"create table {table.name} {columns_sql}")
+        self.created = True
+        return table
+
+    def load_new_table(self, chunks: Iterable[pd.DataFrame], bulk_load: str | None = None) -> int:
+        """Create the new table at the first chunk (once) and load every chunk; returns the rows loaded."""
+        assert self.new_table is not None
+        writer: TableWriter | None = None
+        try:
+            for chunk in chunks:
+                if not isinstance(chunk, pd.DataFrame):
+                    raise DbtRuntimeError(f"model() yielded {type(chunk).__name__}, not a pandas DataFrame")
+                if writer is None:
+                    if not self.created:
+                        self.create_new_table(chunk)
+                    writer = self.table_writer()
+                writer.write(chunk)
+        finally:
+            if isinstance(chunks, Iterator) and hasattr(chunks, "close"):
+                chunks.close()  # a generator stopped by an error runs its own clean-up now
+            if writer is not None:
+                writer.close()
+        rows = writer.rows if writer is not None else 0
+        self.loaded_rows += rows
+        self.load_method = writer.method if writer is not None else self.load_method
+        return rows
+
+    def table_writer(self, conn: MySQLConnectionAbstract | None = None) -> TableWriter:
+        """A bulk writer into the new table, on the write connection or `conn`."""
+        assert self.new_table is not None
+        table = self.new_table
+        columns = list(self.columns(table.schema, table.identifier, writer=True))
+        return TableWriter(conn or self.writer(), table.name, columns, self.bulk_load)
+
     def stage_copy(self, identifier: str) -> Table:
         """A copy of table `identifier` of the model's schema (`<identifier>__dbt_tmp`), to change freely: it
         replaces `identifier` in the same RENAME TABLE that publishes the model, and not at all if the run
@@ -299,10 +437,14 @@ class LocalJobHelper(PythonJobHelper):
             try:
                 module = self._module(compiled_code)
                 target = module.dbt_target
-                session = Session(lambda **kw: connect(self.credentials, **kw), target["schema"])
+                session = Session(
+                    lambda **kw: connect(self.credentials, **kw), target["schema"], self.bulk_load
+                )
                 session.new_table = Table(session, target["schema"], target["identifier"])
-                result = module.model(module.dbtObj(session.table), session)
-                rows, method = self._load(session, target, result)
+                session.new_table_columns = target.get("columns_sql") or ""
+                with self.executor(session) as session.executor:
+                    result = module.model(module.dbtObj(session.table), session)
+                    rows, method = self._load(session, result)
                 session.end_snapshot()
             except BaseException as exc:
                 if session is not None:
@@ -313,6 +455,11 @@ class LocalJobHelper(PythonJobHelper):
         with _PENDING_LOCK:
             _PENDING[(target["schema"], target["identifier"])] = session
         return LoadResult(rows, time.monotonic() - started, method, list(session.staged))
+
+    @contextmanager
+    def executor(self, session: Session) -> Iterator[Any]:
+        """Where Table.map_ranges runs (a subclass's submission method may start a client here)."""
+        yield LocalExecutor(session)
 
     def _module(self, compiled_code: str) -> types.ModuleType:
         """The compiled code as a module whose tracebacks show the model file's own lines (the templates
@@ -327,40 +474,22 @@ class LocalJobHelper(PythonJobHelper):
         exec(compile(compiled_code, path, "exec"), module.__dict__)
         return module
 
-    def _load(self, session: Session, target: dict[str, str], result: Any) -> tuple[int, str]:
-        """Create the new table (from the contract, else from the first chunk) and load every chunk."""
-        chunks: Iterable[pd.DataFrame] = [result] if isinstance(result, pd.DataFrame) else result
+    def _load(self, session: Session, result: Any) -> tuple[int, str]:
+        """Load what model() returned: a DataFrame, an iterator of them, or the new table itself when the
+        model loaded it (Table.map_ranges with write=True)."""
+        if result is session.new_table:
+            if not session.created:
+                raise DbtRuntimeError("model() returned its new table without loading it")
+            return session.loaded_rows, session.load_method
+        chunks = [result] if isinstance(result, pd.DataFrame) else result
         if not isinstance(chunks, Iterable):
             raise DbtRuntimeError(
                 f"model() returned {type(result).__name__}: return a pandas DataFrame or an iterator of them"
             )
-        table = Table(session, target["schema"], target["identifier"])
-        writer: TableWriter | None = None
-        try:
-            for chunk in chunks:
-                if not isinstance(chunk, pd.DataFrame):
-                    raise DbtRuntimeError(f"model() yielded {type(chunk).__name__}, not a pandas DataFrame")
-                if writer is None:
-                    writer = self._create(session, table, target.get("columns_sql") or "", chunk)
-                writer.write(chunk)
-        finally:
-            if isinstance(chunks, Iterator) and hasattr(chunks, "close"):
-                chunks.close()  # a generator stopped by an error runs its own clean-up now
-            if writer is not None:
-                writer.close()
-        if writer is None:
+        rows = session.load_new_table(chunks)
+        if not session.created:
             raise DbtRuntimeError("model() returned no DataFrame: nothing to publish")
-        return writer.rows, writer.method
-
-    def _create(self, session: Session, table: Table, columns_sql: str, first: pd.DataFrame) -> TableWriter:
-        if not columns_sql:
-            columns_sql = (
-                "(" + ", ".join(f"{quote(str(c))} {column_type(first[c])}" for c in first.columns) + ")"
-            )
-        session.execute(f"drop table if exists {table.name}")
-        session.execute(f"create table {table.name} {columns_sql}")
-        columns = list(session.columns(table.schema, table.identifier, writer=True))
-        return TableWriter(session.writer(), table.name, columns, self.bulk_load)
+        return rows, session.load_method
 
 
 class _ToDbt(logging.Handler):
