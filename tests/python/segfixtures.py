@@ -110,10 +110,12 @@ def load_definitions(wh: Warehouse) -> None:
 FAST = {"segment_k": 4, "segment_n_init": 2}  # dbt vars of a quick fit
 
 
-def run_model(wh: Warehouse, check: bool = True, **dbt_vars: object) -> str:
+def run_model(
+    wh: Warehouse, check: bool = True, env: dict[str, str] | None = None, **dbt_vars: object
+) -> str:
     """`dbt run -s customer_segments` alone (its inputs are the hand-made tables); dbt's output."""
     args = ("run", "--select", "customer_segments", "--vars", json.dumps(FAST | dbt_vars))
-    return run_dbt(*args, schema=wh.schema, check=check).stdout
+    return run_dbt(*args, schema=wh.schema, check=check, env=env).stdout
 
 
 def query(wh: Warehouse, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

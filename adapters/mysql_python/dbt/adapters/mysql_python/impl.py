@@ -1,8 +1,10 @@
-"""The `mysql_python` and `mariadb_python` adapters: dbt-mysql's adapters plus local Python models, the atomic
-table swap that every materialization of this package uses, and the run lock."""
+"""The `mysql_python` and `mariadb_python` adapters: dbt-mysql's adapters plus Python models (run in the dbt
+process, their passes over key ranges there or on Dask), the atomic table swap that every materialization of
+this package uses, and the run lock."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -26,8 +28,8 @@ class PythonModelsMixin(metaclass=AdapterMeta):
     config: Any
 
     @property
-    def python_submission_helpers(self) -> dict[str, type[LocalJobHelper]]:
-        return {"local": LocalJobHelper}
+    def python_submission_helpers(self) -> dict[str, Callable[[dict[str, Any], Any], LocalJobHelper]]:
+        return {"local": LocalJobHelper, "dask": _dask_job_helper}
 
     @property
     def default_python_submission_method(self) -> str:
@@ -166,6 +168,12 @@ class PythonModelsMixin(metaclass=AdapterMeta):
 
 
 _RUN_LOCKS = locks.RunLocks()
+
+
+def _dask_job_helper(parsed_model: dict[str, Any], credentials: Any) -> LocalJobHelper:
+    from .dask_jobs import DaskJobHelper  # dask.distributed is imported only by the runs that use it
+
+    return DaskJobHelper(parsed_model, credentials)
 
 
 class MySQLPythonAdapter(PythonModelsMixin, MySQLAdapter):
