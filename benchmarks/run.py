@@ -12,6 +12,8 @@ Sections (issue 12's goals; each names the command behind its figures):
   segment  choose-k on the real data (`dbt run -s customer_segments`, refit) and the model on synthetic marts
            of --scale-sizes customers: wall, peak RSS of the dbt process, benchmarks/scale.png
   publish  the real segments: the adapter's TableWriter (LOAD DATA, INSERT) vs pandas.to_sql vs UPDATE per row
+  dask     customer_segments with submission_method local vs dask (localhost cluster of 1 and 2 workers) on
+           the real mart and --dask-customers synthetic customers: wall, peak RSS per process, equality
 
 Needs the real Olist CSVs (--data-dir, OLIST_DATA_DIR or ../shared/olist). Works only in bench_* base
 schemas, each dropped when done. Progress goes to stderr; dbt's output to target/bench_logs/.
@@ -32,6 +34,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import dask_compare
 import floors
 import psutil
 import publish_compare
@@ -58,7 +61,7 @@ from olist_segments import db
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 PLOT = ROOT / "benchmarks" / "scale.png"
-SECTIONS = ("chain", "load", "segment", "publish")
+SECTIONS = ("chain", "load", "segment", "publish", "dask")
 CHAIN_BASE = "bench_chain"
 LOAD_BASE = "bench_load"
 DATA_MARK = "<!-- bench-data"
@@ -562,6 +565,48 @@ def section_publish(args: argparse.Namespace) -> Section:
     )
 
 
+# --------------------------------------------------------------------------------------------- dask
+
+
+def section_dask(args: argparse.Namespace) -> Section:
+    base = segments_base(args)
+    before = load_average()
+    workers = [1, 2]
+    real = dask_compare.compare(base, workers)
+    synthetic, synth_s = dask_compare.synthetic(args.dask_customers, workers)
+    after = load_average()
+    n = f"{args.dask_customers:,}"
+    body = "\n\n".join(
+        [
+            "Every measured run is a refit (`--vars '{segment_refit: always}'`: pass 1, choose k, pass 2,"
+            " compare) after an unmeasured local run that published the model it is compared with. Dask: a"
+            " new localhost cluster per run (a scheduler and W one-thread worker processes; their modules"
+            " imported first, as on a long-lived cluster: a fresh scheduler or worker spends ~6 s importing"
+            " dbt-core and scikit-learn), `DASK_SCHEDULER_ADDRESS` and `segment_submission_method: dask`, two"
+            " key ranges per worker. Wall and RSS: the dbt process (wait4 ru_maxrss) and each worker"
+            " (VmHWM). *Differing*: customers whose segment id or distance is not bit-identical to the local"
+            " run's.",
+            f"**Real data** ({base}_marts.customer_features):",
+            table(dask_compare.HEADER, dask_compare.rows(real)),
+            f"**{n} synthetic customers** (synth-features {synth_s:.0f} s):",
+            table(dask_compare.HEADER, dask_compare.rows(synthetic)),
+        ]
+    )
+    command = (
+        f"`.venv/bin/python benchmarks/dask_compare.py --base {base} --customers {args.dask_customers}`"
+        " (what this section runs)"
+    )
+    same_real = all(r.differing == 0 for r in real if r.workers)
+    same_synth = all(r.differing == 0 for r in synthetic if r.workers)
+    goals = [
+        goal("dask publishes the same assignments as local: real data", "0 differing" if same_real
+             else "differences", same_real),
+        goal(f"dask publishes the same assignments as local: {n} customers", "0 differing" if same_synth
+             else "differences", same_synth),
+    ]  # fmt: skip
+    return Section("dask", "5. Dask submission method", now(), f"{before} → {after}", command, body, goals)
+
+
 # --------------------------------------------------------------------------------------------- RESULTS.md
 
 
@@ -643,6 +688,9 @@ def main() -> int:
         "--note", help="a note for the top of RESULTS.md (kept until replaced; '' removes it)"
     )
     parser.add_argument("--scale-sizes", default="250000,1000000,5000000", help="synthetic customer counts")
+    parser.add_argument(
+        "--dask-customers", type=int, default=5_000_000, help="synthetic customers for dask (5000000)"
+    )
     parser.add_argument("--publish-repeats", type=int, default=3, help="runs of each publish method (3)")
     parser.add_argument(
         "--loop-rows", type=int, default=publish_compare.LOOP_ROWS, help="UPDATE-loop subset (5000)"
@@ -663,6 +711,7 @@ def main() -> int:
         "load": section_load,
         "segment": section_segment,
         "publish": section_publish,
+        "dask": section_dask,
     }
     start, failed = time.monotonic(), []
     try:

@@ -99,6 +99,12 @@ def parse_refit(text: str) -> str:
     return text
 
 
+def parse_submission_method(text: str) -> str:
+    if text not in ("local", "dask"):
+        raise ValueError(f"expected local or dask; got {text!r}")
+    return text
+
+
 def parse_bool(text: str) -> bool:
     if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
         raise ValueError(f"expected true or false; got {text!r}")
@@ -142,7 +148,11 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
     "refit_after_days": (at_least(0), "refit: auto refits a model older than this"),
     "accept_drift": (parse_bool, "true: publish a run the drift gate would refuse"),
     "bulk_load": (str, "auto | infile (LOAD DATA LOCAL) | insert"),
+    "submission_method": (parse_submission_method, "local | dask: the passes in dbt or on a Dask cluster"),
+    "dask_partitions": (at_least(0), "key ranges per pass on Dask; 0: two per worker thread"),
 }
+# Settings of the adapter rather than of the model (not in SegmentOptions).
+ADAPTER_DEFAULTS = {"bulk_load": "auto", "submission_method": "local", "dask_partitions": 0}
 
 
 def _checked(parse: Callable[[str], Any]) -> Callable[[str], str]:
@@ -161,7 +171,7 @@ def _checked(parse: Callable[[str], Any]) -> Callable[[str], str]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = SegmentOptions()
     for name, (parse, help_text) in OPTIONS.items():
-        default = getattr(defaults, name, "auto")
+        default = getattr(defaults, name, ADAPTER_DEFAULTS.get(name))
         if isinstance(default, tuple):
             default = ",".join(default) if name == "features" else "-".join(map(str, default))
         parser.add_argument(

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import segfixtures as sf
-from daskkit import Cluster, start_cluster
 from olist_harness import synth
+from olist_harness.dask_cluster import Cluster, start_cluster
 from olist_segments.settings import Warehouse
 from projectkit import DBT, ROOT
 

@@ -204,7 +204,7 @@ class DaskExecutor:
         except BaseException:
             self.client.cancel(futures)
             raise
-        progress.finish()
+        progress.finish("" if job.write else f"{len(ranges)} key ranges")
         if job.write:
             self.session.loaded_rows += sum(results)
             self.session.load_method = f"dask: {len(ranges)} ranges"

@@ -200,8 +200,9 @@ class _Progress:
         done, speed = f"{self.done:,}", f"{rate:,.0f}"
         log.info("%s: %s%s rows%s (%s rows/s%s)", self.label, done, total, what, speed, eta)
 
-    def finish(self) -> None:
-        log.info("%s: %s rows in %.1f s", self.label, f"{self.done:,}", time.monotonic() - self.start)
+    def finish(self, what: str = "") -> None:
+        what = what or f"{self.done:,} rows"
+        log.info("%s: %s in %.1f s", self.label, what, time.monotonic() - self.start)
 
 
 class Session:

@@ -1,5 +1,5 @@
-"""A real dask.distributed cluster on localhost for the tests: a scheduler and worker processes (`dask`
-CLI of the virtualenv, no nanny, so that killing a worker kills it), started and stopped by the tests."""
+"""A real dask.distributed cluster on this machine, for the tests and the benchmarks: a scheduler and worker
+processes of the virtualenv's `dask` CLI (one thread each, no nanny: killing a worker kills it)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 from distributed import Client
 
 DASK = Path(sys.executable).with_name("dask")
 
 
+class ClusterError(RuntimeError):
+    pass
+
+
 @dataclass
 class Cluster:
-    """Scheduler and workers as subprocesses; `address` is what DASK_SCHEDULER_ADDRESS takes."""
+    """Scheduler and workers as subprocesses, logs in `folder`; `address` is for DASK_SCHEDULER_ADDRESS."""
 
     folder: Path
     env: dict[str, str]
@@ -29,14 +32,13 @@ class Cluster:
 
     def start(self, workers: int) -> Cluster:
         scheduler_file = self.folder / "scheduler.json"
-        self.scheduler = self._spawn(
-            "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", ":0",
-            "--scheduler-file", str(scheduler_file),
-        )  # fmt: skip
+        scheduler_file.unlink(missing_ok=True)
+        options = ["--host", "127.0.0.1", "--port", "0", "--dashboard-address", ":0"]
+        self.scheduler = self._spawn("scheduler", *options, "--scheduler-file", str(scheduler_file))
         deadline = time.monotonic() + 60
         while not scheduler_file.exists():
             if time.monotonic() > deadline or self.scheduler.poll() is not None:
-                pytest.fail(f"the Dask scheduler did not start: {self._log('scheduler')}")
+                raise ClusterError(f"the Dask scheduler did not start: {self.log('scheduler')}")
             time.sleep(0.1)
         for i in range(workers):
             self.add_worker(f"worker{i}")
@@ -47,42 +49,47 @@ class Cluster:
 
     def add_worker(self, name: str) -> None:
         scheduler = ["--scheduler-file", str(self.folder / "scheduler.json")]
-        options = [
-            "--nthreads",
-            "1",
-            "--no-nanny",
-            "--name",
-            name,
-            "--local-directory",
-            str(self.folder / name),
-        ]
+        options = ["--nthreads", "1", "--no-nanny", "--name", name]
+        options += ["--local-directory", str(self.folder / name)]
         self.workers.append(self._spawn("worker", *scheduler, *options, log=name))
 
     def kill_worker(self, i: int) -> None:
         self.workers[i].send_signal(signal.SIGKILL)
         self.workers[i].wait(timeout=30)
 
+    def worker_peak_rss(self) -> list[int]:
+        """Each live worker's peak resident memory so far, bytes (the kernel's VmHWM)."""
+        peaks = []
+        for proc in self.workers:
+            status = Path(f"/proc/{proc.pid}/status")
+            if proc.poll() is None and status.exists():
+                line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
+                peaks.append(int(line.split()[1]) * 1024)
+        return peaks
+
     def stop(self) -> None:
-        for proc in [*self.workers, *([self.scheduler] if self.scheduler else [])]:
+        procs = [*self.workers, *([self.scheduler] if self.scheduler else [])]
+        for proc in procs:
             if proc.poll() is None:
                 proc.terminate()
-        for proc in [*self.workers, *([self.scheduler] if self.scheduler else [])]:
+        for proc in procs:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
 
-    def _spawn(self, *args: str, log: str = "scheduler") -> subprocess.Popen[bytes]:
-        out = (self.folder / f"{log}.log").open("ab")
-        return subprocess.Popen([str(DASK), *args], env=self.env, stdout=out, stderr=subprocess.STDOUT)
-
-    def _log(self, name: str) -> str:
+    def log(self, name: str) -> str:
         path = self.folder / f"{name}.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
 
+    def _spawn(self, *args: str, log: str = "scheduler") -> subprocess.Popen[bytes]:
+        with (self.folder / f"{log}.log").open("ab") as out:
+            return subprocess.Popen([str(DASK), *args], env=self.env, stdout=out, stderr=subprocess.STDOUT)
+
 
 def start_cluster(folder: Path, workers: int = 2, *, allowed_failures: int | None = None) -> Cluster:
-    """A scheduler and `workers` one-thread workers; `allowed_failures` 0: a task whose worker dies fails."""
+    """A scheduler and `workers` one-thread workers; `allowed_failures` 0: a task whose worker dies fails
+    (the scheduler's default reruns it elsewhere, up to 3 times)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if allowed_failures is not None:
         env["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(allowed_failures)
