@@ -28,25 +28,31 @@ def wh(scratch: Warehouse) -> Warehouse:
     return scratch
 
 
-def run(wh: Warehouse, opts: SegmentOptions = FAST) -> list[pd.DataFrame]:
-    """The model's work as the adapter runs it (one session a run), without loading or publishing."""
+NEW = "customer_segments__dbt_tmp"
+
+
+def run(wh: Warehouse, opts: SegmentOptions = FAST) -> pd.DataFrame:
+    """The model's work as the adapter runs it (one session a run): the new table it loaded, unpublished."""
     ml = wh.schema_for("ml")
     with closing(db.connect(wh)) as conn:
         db.create_schema(conn, wh, ml)
     session = Session(lambda **kw: db.connect(wh, **kw), ml)
+    session.new_table = session.table(ml, NEW)
     try:
         customers = session.table(wh.schema_for("marts"), "customer_features")
         definitions = session.table(wh.schema_for("raw"), "segment_definitions")
         published = session.table(ml, "customer_segments")
-        return list(segmentation.segment(customers, definitions, published, session, opts))
+        loaded = segmentation.segment(customers, definitions, published, session, opts)
+        assert loaded is session.new_table
     finally:
         session.close()
+    rows = sf.query(wh, f"select * from {db.qualified(ml, NEW)} order by customer_unique_id")
+    assert len(rows) == session.loaded_rows
+    return pd.DataFrame(rows, columns=list(segmentation.COLUMNS))
 
 
 def test_the_stream_scores_every_customer_and_stages_the_run(wh: Warehouse) -> None:
-    chunks = run(wh, replace(FAST, chunk_size=150))
-    assert [len(c) for c in chunks] == [150, 150, 100]
-    scored = pd.concat(chunks)
+    scored = run(wh, replace(FAST, chunk_size=150))
     assert list(scored.columns) == list(segmentation.COLUMNS)
     assert scored["customer_unique_id"].is_unique and len(scored) == 400
     assert set(scored["segment_id"]) == {1, 2, 3, 4} and (scored["distance_to_centroid"] >= 0).all()
@@ -127,7 +133,7 @@ def test_the_gate_refuses_bad_marts_before_writing_anything(
     breakage(wh, db.qualified(wh.schema_for("marts"), "customer_features"))
     with pytest.raises(GateError, match=message.format(marts=wh.schema_for("marts"))):
         run(wh)
-    assert sf.ml_tables(wh) == set()
+    assert sf.ml_tables(wh) == set()  # not even the new table
 
 
 def test_bad_definitions_are_a_clear_error(wh: Warehouse) -> None:
