@@ -138,11 +138,13 @@ def run_range(
             return job.task(chunks, *job.args)
         session.new_table, session.created = Table(session, *new_table), True
         writer = session.table_writer()
-        session.writer().start_transaction()  # all or nothing: a range cut short leaves no rows behind
-        for chunk in job.task(chunks, *job.args):
-            writer.write(chunk)
-        session.writer().commit()
-        writer.close()
+        try:
+            session.writer().start_transaction()  # all or nothing: a range cut short leaves no rows behind
+            for chunk in job.task(chunks, *job.args):
+                writer.write(chunk)
+            session.writer().commit()
+        finally:
+            writer.close()  # its temporary folder
         return writer.rows
     finally:
         session.close()
