@@ -1,5 +1,8 @@
 -- The segments of every run, unnested from the registry's centroids document: one row per run and segment
 -- with its name, description, suggested action and profile, as the segmentation model recorded them.
+-- A table indexed on its key: as a view, json_table parsed the document again for every customer that
+-- dim_customers joins to it (real data: 5.1 s of dim_customers' 8.9 s).
+{{ config(materialized='table', indexes=[{'columns': ['run_id', 'segment_id']}]) }}
 with
 
 model_runs as (
