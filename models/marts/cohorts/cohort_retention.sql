@@ -11,8 +11,7 @@ orders as (
 
     select
         customer_unique_id,
-        order_id,
-        purchased_at,
+        purchase_number,
         paid_amount,
         cast(date_format(purchased_at, '%Y-%m-01') as date) as order_month
     from {{ ref('fct_orders') }}
@@ -20,20 +19,14 @@ orders as (
 
 ),
 
--- each order with its customer's cohort (month of the first valid purchase) and its number among the
--- customer's orders: 1, 2, … in time (order_id breaks ties)
-customer_orders as (
+-- each customer's cohort: the month of their first valid purchase (fct_orders.purchase_number 1)
+first_purchases as (
 
     select
         customer_unique_id,
-        order_month,
-        paid_amount,
-        min(order_month) over (partition by customer_unique_id) as cohort_month,
-        row_number() over (
-            partition by customer_unique_id
-            order by purchased_at, order_id
-        ) as order_number
+        order_month as cohort_month
     from orders
+    where purchase_number = 1
 
 ),
 
@@ -41,15 +34,16 @@ customer_orders as (
 activity as (
 
     select
-        cohort_month,
-        timestampdiff(month, cohort_month, order_month) as months_since_first,
-        count(distinct customer_unique_id) as active_customers,
-        sum(case when order_number = 1 then 1 else 0 end) as new_customers,
-        sum(case when order_number = 2 then 1 else 0 end) as new_repeat_customers,
+        first_purchases.cohort_month,
+        timestampdiff(month, first_purchases.cohort_month, orders.order_month) as months_since_first,
+        count(distinct orders.customer_unique_id) as active_customers,
+        sum(case when orders.purchase_number = 2 then 1 else 0 end) as new_repeat_customers,
         count(*) as orders,
-        sum(paid_amount) as revenue
-    from customer_orders
-    group by cohort_month, months_since_first
+        sum(orders.paid_amount) as revenue
+    from orders
+    inner join first_purchases
+        on orders.customer_unique_id = first_purchases.customer_unique_id
+    group by first_purchases.cohort_month, months_since_first
 
 ),
 
@@ -73,12 +67,12 @@ observation as (
 cohorts as (
 
     select
-        activity.cohort_month,
-        sum(activity.new_customers) as cohort_customers,
-        timestampdiff(month, activity.cohort_month, observation.last_month) as months_observed
-    from activity
+        first_purchases.cohort_month,
+        count(*) as cohort_customers,
+        timestampdiff(month, first_purchases.cohort_month, observation.last_month) as months_observed
+    from first_purchases
     cross join observation
-    group by activity.cohort_month, observation.last_month
+    group by first_purchases.cohort_month, observation.last_month
 
 ),
 

@@ -15,23 +15,7 @@ with
 
 valid_orders as (
 
-    select
-        customer_unique_id,
-        order_id,
-        purchased_at,
-        paid_amount,
-        gmv,
-        review_score,
-        is_delivered,
-        is_late,
-        customer_state,
-        customer_city,
-        -- 1 = the customer's most recent valid order (order_id breaks ties): where state and city come from.
-        row_number() over (
-            partition by customer_unique_id
-            order by purchased_at desc, order_id desc
-        ) as recency_rank
-    from {{ ref('fct_orders') }}
+    select * from {{ ref('fct_orders') }}
     where is_valid_purchase = 1
 
 ),
@@ -42,6 +26,7 @@ order_items as (
 
 ),
 
+-- state and city come from the customer's most recent valid order (fct_orders.is_latest_purchase)
 customer_orders as (
 
     select
@@ -54,8 +39,8 @@ customer_orders as (
         avg(review_score) as avg_review_score,
         sum(case when is_late then 1 else 0 end) as late_deliveries,
         sum(case when is_delivered then 1 else 0 end) as delivered_orders,
-        max(case when recency_rank = 1 then customer_state end) as customer_state,
-        max(case when recency_rank = 1 then customer_city end) as customer_city
+        max(case when is_latest_purchase = 1 then customer_state end) as customer_state,
+        max(case when is_latest_purchase = 1 then customer_city end) as customer_city
     from valid_orders
     group by customer_unique_id
 

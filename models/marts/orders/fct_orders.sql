@@ -8,7 +8,8 @@
 }}
 
 {#- One row per order. Items, payments and reviews are each at order grain before these joins: no fan-out.
-    Money is cast to decimal(14,2) (the sums would otherwise be decimal(34,2)). -#}
+    Money is cast to decimal(14,2) (the sums would otherwise be decimal(34,2)). The customer's purchase
+    sequence is numbered here, once, for the marts that need a customer's first or latest purchase. -#}
 with
 
 orders as (
@@ -77,6 +78,26 @@ joined as (
     left join order_reviews
         on orders.order_id = order_reviews.order_id
 
+),
+
+-- the customer's valid purchases numbered 1, 2, … in time (order_id breaks ties); NULL for other orders
+numbered as (
+
+    select
+        joined.*,
+        case when joined.is_valid_purchase = 1 then row_number() over customer_orders end as purchase_number,
+        case
+            when joined.is_valid_purchase = 1
+                then row_number() over customer_orders = count(*) over customer_order_counts
+        end as is_latest_purchase
+    from joined
+    window
+        customer_order_counts as (partition by joined.customer_unique_id, joined.is_valid_purchase),
+        customer_orders as (
+            partition by joined.customer_unique_id, joined.is_valid_purchase
+            order by joined.purchased_at, joined.order_id
+        )
+
 )
 
-select * from joined
+select * from numbered
