@@ -5,55 +5,19 @@
 
 with
 
-snapshot as (
+moves as (
 
-    select * from {{ ref('customer_segments_snapshot') }}
+    select * from {{ ref('int_segment_moves_aggregated_to_generations') }}
 
 ),
 
 generations as (
 
-    select
-        dbt_valid_from as snapshot_at,
-        max(run_id) as run_id,
-        row_number() over (order by dbt_valid_from) as generation
-    from snapshot
-    group by dbt_valid_from
-
-),
-
-versions as (
-
-    select
-        customer_unique_id,
-        segment_id,
-        segment_name,
-        dbt_valid_from,
-        lag(segment_id) over customer_history as from_segment_id,
-        lag(segment_name) over customer_history as from_segment_name
-    from snapshot
-    window customer_history as (partition by customer_unique_id order by dbt_valid_from)
-
-),
-
-moves as (
-
-    select
-        generations.generation,
-        versions.from_segment_id,
-        versions.from_segment_name,
-        versions.segment_id as to_segment_id,
-        versions.segment_name as to_segment_name,
-        count(*) as customers
-    from versions
-    inner join generations
-        on versions.dbt_valid_from = generations.snapshot_at
-    group by
-        generations.generation,
-        versions.from_segment_id,
-        versions.from_segment_name,
-        versions.segment_id,
-        versions.segment_name
+    select distinct
+        generation,
+        snapshot_at,
+        run_id
+    from moves
 
 ),
 
