@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import StandardScaler
 
 from . import contract, db
 
@@ -175,6 +174,9 @@ class Scaler:
 
     @classmethod
     def fit(cls, values: np.ndarray) -> Scaler:
+        # imported here: the CLI imports this module for SegmentError, and scikit-learn costs ~1.6 s to load
+        from sklearn.preprocessing import StandardScaler
+
         standard = StandardScaler().fit(np.log1p(values))
         return cls(standard.mean_, standard.scale_)
 
