@@ -368,6 +368,23 @@ def test_reviews_may_repeat_ids_and_span_lines(folder: Path) -> None:
     assert checks.errors(checks.check_folder(folder)) == []
 
 
+def test_keys_compare_as_the_warehouse_compares_them(folder: Path) -> None:
+    """utf8mb4_unicode_ci ignores case: a customer_id that differs from another only so is a duplicate key
+    (named with the line of the first), and an order referencing its customer in upper case is no orphan."""
+    customers = read_csv(folder / "olist_customers_dataset.csv")
+    first = customers[1][customers[0].index("customer_id")]
+    orders = read_csv(folder / "olist_orders_dataset.csv")
+    row = next(i for i, r in enumerate(orders) if r[orders[0].index("customer_id")] == first)
+    set_value("olist_orders_dataset", "customer_id", first.upper(), row)(folder)
+    assert checks.errors(checks.check_folder(folder)) == []
+
+    edit(folder, "olist_customers_dataset", lambda rows: rows.append([first.upper(), *rows[1][1:]]))
+    refused = [str(p) for p in checks.errors(checks.check_folder(folder))]
+    assert len(refused) == 1 and "olist_customers_dataset.csv, column customer_id" in refused[0], refused
+    repeat = f"line {len(customers) + 1} repeats '{first.upper()}' of line 2"
+    assert f"duplicate key (customer_id): 1 row, e.g. {repeat}" in refused[0]
+
+
 def test_extra_decimals_are_a_note_not_an_error(folder: Path) -> None:
     set_value("olist_order_payments_dataset", "payment_value", "87.195")(folder)
     problems = checks.check_folder(folder)
