@@ -14,6 +14,8 @@ Sections (issue 12's goals; each names the command behind its figures):
   publish  the real segments: the adapter's TableWriter (LOAD DATA, INSERT) vs pandas.to_sql vs UPDATE per row
   dask     customer_segments with submission_method local vs dask (localhost cluster of 1 and 2 workers) on
            the real mart and --dask-customers synthetic customers: wall, peak RSS per process, equality
+  check    `olist-segments check-data` vs a plain pandas parse of the same CSVs, real data and 10x
+           (`olist-harness scale-data`): wall and peak RSS of each process
 
 Needs the real Olist CSVs (--data-dir, OLIST_DATA_DIR or ../shared/olist). Works only in bench_* base
 schemas, each dropped when done. Progress goes to stderr; dbt's output to target/bench_logs/.
@@ -34,6 +36,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import check_compare
 import dask_compare
 import floors
 import psutil
@@ -61,7 +64,7 @@ from olist_segments import db
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 PLOT = ROOT / "benchmarks" / "scale.png"
-SECTIONS = ("chain", "load", "segment", "publish", "dask")
+SECTIONS = ("chain", "load", "segment", "publish", "dask", "check")
 CHAIN_BASE = "bench_chain"
 LOAD_BASE = "bench_load"
 DATA_MARK = "<!-- bench-data"
@@ -607,6 +610,65 @@ def section_dask(args: argparse.Namespace) -> Section:
     return Section("dask", "5. Dask submission method", now(), f"{before} → {after}", command, body, goals)
 
 
+# --------------------------------------------------------------------------------------------- check
+
+
+def section_check(args: argparse.Namespace) -> Section:
+    before = load_average()
+    results = check_compare.compare(data_dir(args.data_dir))  # check-data only reads the folder
+    after = load_average()
+    mib = 2**20
+    rows = [
+        [
+            m.label,
+            f"{m.bytes / mib:,.0f}",
+            f"{m.check_seconds:.1f}",
+            f"{m.check_rss / mib:,.0f}",
+            f"{m.parse_seconds:.1f}",
+            f"{m.parse_rss / mib:,.0f}",
+            f"{m.ratio:.1f}x",
+        ]
+        for m in results
+    ]
+    body = "\n\n".join(
+        [
+            f"Data: {args.data_label} (1x) and `olist-harness scale-data --factor 10` (10x), the 8 tables"
+            " check-data reads (geolocation skipped, as by default). Each figure is a new process: the"
+            " console script as a user runs it, and a Python process that only parses the same files with"
+            " pandas' C parser (`read_csv(dtype=str, keep_default_na=False)`). check-data parses with the"
+            " csv module (strict quoting, line numbers for every problem), keeps per file only the columns"
+            " the foreign-key checks read, and checks values on their distinct values.",
+            table(
+                ["data", "CSV MiB", "check-data (s)", "peak MiB", "pandas parse (s)", "peak MiB", "ratio"],
+                rows,
+                "lrrrrrr",
+            ),
+        ]
+    )
+    ten = results[-1]
+    goals = [
+        goal(
+            f"check-data at {ten.label} within 3x of a plain pandas parse",
+            f"{ten.ratio:.1f}x ({ten.check_seconds:.1f} s vs {ten.parse_seconds:.1f} s)",
+            ten.ratio <= 3,
+        ),
+        goal(
+            f"check-data at {ten.label}: peak memory ≤ 2 GiB",
+            f"{ten.check_rss / mib:,.0f} MiB",
+            ten.check_rss <= 2 * 2**30,
+        ),
+    ]
+    return Section(
+        "check",
+        "6. Checking the CSVs",
+        now(),
+        f"{before} → {after}",
+        "`.venv/bin/python benchmarks/check_compare.py`",
+        body,
+        goals,
+    )
+
+
 # --------------------------------------------------------------------------------------------- RESULTS.md
 
 
@@ -712,6 +774,7 @@ def main() -> int:
         "segment": section_segment,
         "publish": section_publish,
         "dask": section_dask,
+        "check": section_check,
     }
     start, failed = time.monotonic(), []
     try:
