@@ -51,3 +51,5 @@ joined as (
 )
 
 select * from joined
+-- in key order: the joins that read this table by key then read its pages in sequence
+order by order_id, order_item_id

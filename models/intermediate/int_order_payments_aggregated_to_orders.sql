@@ -22,3 +22,5 @@ aggregated as (
 )
 
 select * from aggregated
+-- in key order: the joins that read this table by key then read its pages in sequence
+order by order_id

@@ -38,3 +38,5 @@ select
     reviews_of_order
 from ranked
 where review_rank = 1
+-- in key order: the joins that read this table by key then read its pages in sequence
+order by order_id
