@@ -134,6 +134,19 @@ def run(
     return Run(proc.returncode, seconds, usage.ru_maxrss * 1024, output)  # Linux: ru_maxrss in KiB
 
 
+@contextmanager
+def scaled_folder(factor: float) -> Iterator[Path]:
+    """A temporary folder written by `olist-harness scale-data --factor FACTOR` (deterministic)."""
+    with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
+        progress(f"olist-harness scale-data --factor {factor:g} …")
+        run(
+            [OLIST_HARNESS, "scale-data", "--factor", f"{factor:g}", "--out", tmp],
+            dict(os.environ),
+            log=f"scale_data_{factor:g}",
+        )
+        yield Path(tmp)
+
+
 def dbt_failures(output: str) -> list[str]:
     """dbt's one-line summaries of what failed ("Failure in test …", "Database Error in seed …")."""
     found = re.findall(

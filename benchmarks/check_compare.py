@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import OLIST_HARNESS, OLIST_SEGMENTS, OLIST_TABLES, data_dir, progress, run
+from _common import OLIST_SEGMENTS, OLIST_TABLES, data_dir, progress, run, scaled_folder
 
 PARSE = (
     "import sys, pandas as pd\n"
@@ -54,14 +53,7 @@ def measure(label: str, folder: Path) -> Measure:
 
 def compare(real: Path, factor: float = 10) -> list[Measure]:
     results = [measure("1x", real)]
-    with tempfile.TemporaryDirectory(prefix="bench_check_") as tmp:
-        scaled = Path(tmp)
-        progress(f"scale-data --factor {factor:g}")
-        run(
-            [OLIST_HARNESS, "scale-data", "--factor", f"{factor:g}", "--out", str(scaled)],
-            dict(os.environ),
-            log="check_scale_data",
-        )
+    with scaled_folder(factor) as scaled:
         results.append(measure(f"{factor:g}x", scaled))
     return results
 

@@ -16,6 +16,8 @@ Sections (issue 12's goals; each names the command behind its figures):
            the real mart and --dask-customers synthetic customers: wall, peak RSS per process, equality
   check    `olist-segments check-data` vs a plain pandas parse of the same CSVs, real data and 10x
            (`olist-harness scale-data`): wall and peak RSS of each process
+  scale    the whole chain, cold and warm, on `olist-harness scale-data` folders of --scale-factors times
+           Olist: wall, phases, peak RSS, benchmarks/chain_scale.png
 
 Needs the real Olist CSVs (--data-dir, OLIST_DATA_DIR or ../shared/olist). Works only in bench_* base
 schemas, each dropped when done. Progress goes to stderr; dbt's output to target/bench_logs/.
@@ -57,6 +59,7 @@ from _common import (
     query,
     run,
     run_results,
+    scaled_folder,
     staged_copy,
 )
 
@@ -64,8 +67,10 @@ from olist_segments import db
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 PLOT = ROOT / "benchmarks" / "scale.png"
-SECTIONS = ("chain", "load", "segment", "publish", "dask", "check")
+SCALE_PLOT = ROOT / "benchmarks" / "chain_scale.png"
+SECTIONS = ("chain", "load", "segment", "publish", "dask", "check", "scale")
 CHAIN_BASE = "bench_chain"
+SCALE_BASE = "bench_scale"
 LOAD_BASE = "bench_load"
 DATA_MARK = "<!-- bench-data"
 MIB = 2**20
@@ -164,14 +169,14 @@ PHASES = (
 )
 
 
-def chain_run(folder: Path, copy: Path, label: str) -> dict[str, float] | str:
-    """One `olist-segments run --no-report` on CHAIN_BASE reading `copy` (a staged copy of `folder`): wall,
-    check-data, build and per-phase sums; or, when it fails, what failed."""
+def chain_run(folder: Path, copy: Path, label: str, base: str = CHAIN_BASE) -> dict[str, float] | str:
+    """One `olist-segments run --no-report` on `base` reading `copy` (a staged copy of `folder`): wall,
+    check-data, build, per-phase sums and peak RSS (MiB); or, when it fails, what failed."""
     progress(f"chain: olist-segments run --no-report ({label}) …")
     result = run(
         [OLIST_SEGMENTS, "run", "--no-report"],
-        env(CHAIN_BASE, copy),
-        log=f"chain_{label}",
+        env(base, copy),
+        log=f"{base}_{label}",
         echo=STEP_LINE,
         check=False,
     )
@@ -185,10 +190,11 @@ def chain_run(folder: Path, copy: Path, label: str) -> dict[str, float] | str:
     steps = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(check-data|build)\s+ok\s+([\d.]+)$",
                                                                  result.output, re.M)}  # fmt: skip
     times = {"wall": result.seconds, "check-data": steps["check-data"], "dbt build": steps["build"]}
-    for r in run_results(CHAIN_BASE):
+    times["peak RSS (MiB)"] = result.peak_rss / MIB
+    for r in run_results(base):
         name = phase_of(r["unique_id"])
         times[name] = times.get(name, 0.0) + float(r["execution_time"])
-    progress(f"chain {label}: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+    progress(f"chain {label}: " + ", ".join(f"{k} {v:.1f}" for k, v in times.items()))
     return times
 
 
@@ -234,7 +240,7 @@ def section_chain(args: argparse.Namespace) -> Section:
 
     rows = [
         [f"**{n}**" if n in ("wall", "dbt build") else n, cell("cold", n), cell("warm", n)]
-        for n in ["wall", "check-data", "dbt build", *PHASES]
+        for n in ["wall", "check-data", "dbt build", *PHASES, "peak RSS (MiB)"]
     ]
     failures = [f"The {label} run {times}." for label, times in runs.items() if isinstance(times, str)]
     floor_total = load_s + compute_s + fit_s
@@ -245,7 +251,8 @@ def section_chain(args: argparse.Namespace) -> Section:
             " the same one (warm: what a scheduled rerun does). `wall` is the clock around the process;"
             " check-data and `dbt build` are the pipeline's own step times; the phases are sums of dbt's"
             " per-node `execution_time` (target/bench_chain/run_results.json): dbt runs 2 nodes at a time,"
-            " so the phase sums overlap and add up to more than the build.",
+            " so the phase sums overlap and add up to more than the build. Peak RSS: the olist-segments"
+            " process with dbt in it (wait4's ru_maxrss; the server's memory is not counted).",
             table(["", "cold (s)", "warm (s)"], rows),
             *failures,
             "Floors (same data, same server, no dbt):",
@@ -272,8 +279,6 @@ def section_chain(args: argparse.Namespace) -> Section:
                 ],
                 "lrl",
             ),
-            "The 10x / 100x scaled chains (`olist-harness scale-data`) were not rerun for this report: each"
-            " takes 20+ minutes on this machine.",
         ]
     )
     command = (
@@ -669,6 +674,96 @@ def section_check(args: argparse.Namespace) -> Section:
     )
 
 
+# --------------------------------------------------------------------------------------------- scale
+
+
+def scale_plot(results: dict[float, dict[str, dict[str, float] | str]], path: Path) -> None:
+    """Wall time and peak RSS of the whole chain (cold and warm) against the data's size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for label, marker in (("cold", "o"), ("warm", "s")):
+        done = [(f, r[label]) for f, r in sorted(results.items()) if not isinstance(r[label], str)]
+        factors = [f for f, _ in done]
+        left.plot(factors, [t["wall"] for _, t in done], marker=marker, label=f"{label}: wall")
+        left.plot(
+            factors, [t["dbt build"] for _, t in done], marker=marker, ls=":", label=f"{label}: dbt build"
+        )
+        right.plot(factors, [t["peak RSS (MiB)"] for _, t in done], marker=marker, label=label)
+    left.axhline(180, color="red", lw=0.8, ls="--", label="goal at 10x: 3 min")
+    left.set(xlabel="data size (x Olist)", ylabel="seconds", title="Whole chain: wall time vs size")
+    right.axhline(2048, color="red", lw=0.8, ls="--", label="goal: 2 GiB per process")
+    right.set(xlabel="data size (x Olist)", ylabel="MiB", title="Peak RSS of the olist-segments process")
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def section_scale(args: argparse.Namespace) -> Section:
+    factors = sorted({float(f) for f in args.scale_factors.split(",") if f.strip()})
+    before = load_average()
+    results: dict[float, dict[str, dict[str, float] | str]] = {}
+    for factor in factors:
+        drop_base(SCALE_BASE)
+        with scaled_folder(factor) as folder:
+            results[factor] = {
+                label: chain_run(folder, folder, f"{factor:g}x_{label}", SCALE_BASE)
+                for label in ("cold", "warm")
+            }
+    drop_base(SCALE_BASE)
+    after = load_average()
+    scale_plot(results, SCALE_PLOT)
+
+    def cell(factor: float, label: str, name: str) -> str:
+        times = results[factor][label]
+        return "failed" if isinstance(times, str) else f"{times.get(name, 0.0):,.1f}"
+
+    names = ["wall", "check-data", "dbt build", *PHASES, "peak RSS (MiB)"]
+    header = ["", *(f"{f:g}x {label} (s)" for f in factors for label in ("cold", "warm"))]
+    rows = [[n, *(cell(f, label, n) for f in factors for label in ("cold", "warm"))] for n in names]
+    failures = [
+        f"The {f:g}x {label} run {times}."
+        for f, runs in results.items()
+        for label, times in runs.items()
+        if isinstance(times, str)
+    ]
+    body = "\n\n".join(
+        [
+            "Data: `olist-harness scale-data --factor N` (the synthetic Olist-shaped folder, N times the real"
+            " size, deterministic), a new base schema per size; cold then warm `olist-segments run"
+            " --no-report`, as in section 1. Peak RSS is in MiB (the olist-segments process with dbt in it).",
+            table(header, rows),
+            *failures,
+            f"![wall time and memory against the size]({SCALE_PLOT.name})",
+        ]
+    )
+    goals = [
+        Goal("10x Olist whole chain ≤ 3 min (cold)", "not run (--scale-factors without 10)", "not measured")
+    ]
+    if 10.0 in results and not isinstance(ten := results[10.0]["cold"], str):
+        goals = []
+        goals.append(goal("10x Olist whole chain ≤ 3 min (cold)", f"{ten['wall']:.0f} s", ten["wall"] <= 180))
+        goals.append(
+            goal(
+                "10x Olist: peak memory of the olist-segments process ≤ 2 GiB",
+                f"{ten['peak RSS (MiB)']:,.0f} MiB",
+                ten["peak RSS (MiB)"] <= 2048,
+            )
+        )
+    command = (
+        f"`olist-harness scale-data --factor N --out DIR`, then `DBT_SCHEMA={SCALE_BASE} OLIST_DATA_DIR=DIR"
+        " .venv/bin/olist-segments run --no-report` twice, for N in " + ", ".join(f"{f:g}" for f in factors)
+    )
+    return Section("scale", "7. The chain at scale", now(), f"{before} → {after}", command, body, goals)
+
+
 # --------------------------------------------------------------------------------------------- RESULTS.md
 
 
@@ -751,6 +846,9 @@ def main() -> int:
     )
     parser.add_argument("--scale-sizes", default="250000,1000000,5000000", help="synthetic customer counts")
     parser.add_argument(
+        "--scale-factors", default="1,10", help="sizes of the scaled Olist folders for scale (1,10)"
+    )
+    parser.add_argument(
         "--dask-customers", type=int, default=5_000_000, help="synthetic customers for dask (5000000)"
     )
     parser.add_argument("--publish-repeats", type=int, default=3, help="runs of each publish method (3)")
@@ -775,6 +873,7 @@ def main() -> int:
         "publish": section_publish,
         "dask": section_dask,
         "check": section_check,
+        "scale": section_scale,
     }
     start, failed = time.monotonic(), []
     try:
