@@ -198,6 +198,7 @@ def test_plain_dbt_build_is_the_whole_workflow_mysql_type(scratch: settings.Ware
         "segment_rfm_crosswalk",
         "segment_runs",
         "stg_ml__run_segments",
+        "int_segment_moves_aggregated_to_generations",
     }
 
 
@@ -240,9 +241,12 @@ def test_lineage_diagram_covers_the_chain(manifest_file: Path) -> None:
     group = {name: g for g, _, name in nodes.values()}
     assert group["olist_orders_dataset"] == "seeds" and group["customer_features"] == "marts"
     assert group["customer_segments"] == "ml" and group["segment_model_runs"] == "sources"
-    assert {group[n] for n in ("dim_customers", "customer_segments_snapshot", "segment_transitions")} == {
-        "downstream"
-    }
+    downstream = (
+        "dim_customers",
+        "customer_segments_snapshot",
+        "int_segment_moves_aggregated_to_generations",
+    )
+    assert {group[n] for n in (*downstream, "segment_transitions")} == {"downstream"}
     assert group["customer_segments_dashboard"] == "bi"
     assert "olist_geolocation_dataset" not in group  # unused seeds are left out
     names = {uid: name for uid, (_, _, name) in nodes.items()}
@@ -250,7 +254,8 @@ def test_lineage_diagram_covers_the_chain(manifest_file: Path) -> None:
     assert ("customer_features", "customer_segments") in named
     assert ("customer_segments", "dim_customers") in named
     assert ("customer_segments", "stg_ml__segment_model_runs") in named  # its `depends_on` comment
-    assert ("customer_segments_snapshot", "segment_transitions") in named
+    assert ("customer_segments_snapshot", "int_segment_moves_aggregated_to_generations") in named
+    assert ("int_segment_moves_aggregated_to_generations", "segment_transitions") in named
 
 
 def test_lineage_write_and_check(manifest_file: Path, tmp_path: Path) -> None:
