@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
+from sklearn.metrics import silhouette_score
 
 from olist_segments import features, model
 from olist_segments.features import GateError, Sample, Scaler, SegmentError
@@ -54,6 +55,20 @@ def test_a_published_k_is_kept_unless_another_is_clearly_better() -> None:
 def test_fixed_k() -> None:
     fit = model.choose_k(blobs(4), [6], random_state=1, n_init=1)
     assert (fit.k, fit.k_selection, fit.rule, fit.model.n_clusters) == (6, "fixed", "fixed", 6)
+
+
+def test_silhouettes_are_sklearns_on_its_sample_whatever_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = blobs(4, n=3000)
+    labels = {k: KMeans(n_clusters=k, n_init=1, random_state=0).fit(x).labels_ for k in (2, 4, 7)}
+    labels[3] = np.where(labels[4] == 3, 0, labels[4])  # cluster ids 0, 1, 2 of 0..3: one id unused
+    labels[1] = np.zeros(len(x), dtype=int)  # one cluster: undefined
+    ours = model.silhouettes(x, labels, sample_size=1000, random_state=42, block=300)
+    assert ours[1] is None
+    for k in (2, 3, 4, 7):
+        expected = silhouette_score(x, labels[k], sample_size=1000, random_state=42)
+        assert ours[k] == pytest.approx(expected, abs=1e-9)
+    monkeypatch.setattr(model, "WORKERS", 1)
+    assert model.silhouettes(x, labels, sample_size=1000, random_state=42, block=300) == ours
 
 
 def test_fits_are_reproducible() -> None:
