@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from . import dbt_cli, segment_options, settings
+from .settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder (reports/)")
     parser.add_argument("--no-report", action="store_true", help="skip the report")
     parser.add_argument(
+        "--recheck-data",
+        action="store_true",
+        help="check the CSVs even when they passed unchanged before (a content checksum decides)",
+    )
+    parser.add_argument(
         "--wait",
         type=int,
         default=0,
@@ -62,15 +68,18 @@ def build(args: argparse.Namespace) -> Callable[[], int]:
     return lambda: dbt_cli.stream(cmd)
 
 
-def check_data(data_dir: str) -> Callable[[], int]:
-    """check-data, in process (it reads files only)."""
+def check_data(data_dir: str, recheck: bool) -> Callable[[], int]:
+    """check-data, in process (it reads files only); skipped when the folder passed it unchanged before."""
 
     def run() -> int:
         from . import checks
 
-        problems = checks.check_folder(Path(data_dir))
+        record = PROJECT_ROOT / os.environ.get("DBT_TARGET_PATH", "target") / "check_data_passed.json"
+        problems, unchanged = checks.check_folder_remembered(Path(data_dir), record, recheck=recheck)
         for problem in problems:
             print(problem, flush=True)
+        if unchanged:
+            print(f"check-data: the folder passed unchanged before ({record}): not read again", flush=True)
         found = len(checks.errors(problems))
         if found:
             print(f"check-data: {data_dir} refused, {found} problem(s): nothing was loaded", flush=True)
@@ -92,7 +101,8 @@ def report(args: argparse.Namespace, wh: settings.Warehouse) -> Callable[[], int
 def plan(args: argparse.Namespace, wh: settings.Warehouse) -> list[Step]:
     steps = []
     if data_dir := os.environ.get("OLIST_DATA_DIR"):
-        steps.append(Step("check-data", f"validate the CSVs in {data_dir}", check_data(data_dir)))
+        check = check_data(data_dir, args.recheck_data)
+        steps.append(Step("check-data", f"validate the CSVs in {data_dir}", check))
     steps.append(
         Step("build", "dbt build (seeds, models, the segmentation model, snapshot, tests)", build(args))
     )

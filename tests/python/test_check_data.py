@@ -385,6 +385,20 @@ def test_keys_compare_as_the_warehouse_compares_them(folder: Path) -> None:
     assert f"duplicate key (customer_id): 1 row, e.g. {repeat}" in refused[0]
 
 
+def test_foreign_keys_fold_and_show_text_beyond_ascii(folder: Path) -> None:
+    """A reference differing from its key by accents only is found (utf8mb4_unicode_ci); one that exists
+    nowhere is named as written."""
+    seller = first_value(folder, "olist_sellers_dataset", "seller_id")
+    accented = seller.translate(str.maketrans("ae", "áé"))
+    assert accented != seller
+    set_value("olist_order_items_dataset", "seller_id", accented)(folder)
+    set_value("olist_order_items_dataset", "product_id", "produto-não-existe", row=2)(folder)
+    refused = [str(p) for p in checks.errors(checks.check_folder(folder))]
+    assert len(refused) == 1, refused
+    assert "column product_id, line 3: orphan foreign key: no such product_id" in refused[0]
+    assert "e.g. line 3 'produto-não-existe'" in refused[0]
+
+
 def test_extra_decimals_are_a_note_not_an_error(folder: Path) -> None:
     set_value("olist_order_payments_dataset", "payment_value", "87.195")(folder)
     problems = checks.check_folder(folder)
@@ -466,6 +480,23 @@ def test_require_valid_raises_for_the_pipeline(folder: Path) -> None:
         checks.DataCheckError, match=r"olist_sellers_dataset\.csv, column seller_id.*duplicate key"
     ):
         checks.require_valid(folder)
+
+
+def test_a_folder_that_passed_is_not_read_again_until_a_byte_changes(folder: Path, tmp_path: Path) -> None:
+    record = tmp_path / "target" / "check_data_passed.json"
+    first, skipped = checks.check_folder_remembered(folder, record)
+    assert not skipped and checks.errors(first) == [] and record.is_file()
+    again, skipped = checks.check_folder_remembered(folder, record)
+    assert skipped and again == first  # the notes of the check that passed
+    assert not checks.check_folder_remembered(folder, record, recheck=True)[1]
+    sellers = folder / "olist_sellers_dataset.csv"
+    good = sellers.read_bytes()
+    duplicate_row("olist_sellers_dataset")(folder)
+    refused, skipped = checks.check_folder_remembered(folder, record)
+    assert not skipped and "duplicate key" in str(checks.errors(refused)[0])
+    assert not checks.check_folder_remembered(folder, record)[1]  # a refused folder: checked every time
+    sellers.write_bytes(good)
+    assert checks.check_folder_remembered(folder, record) == (first, True)  # back to what passed
 
 
 def test_console_script_exit_code(folder: Path) -> None:
