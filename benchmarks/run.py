@@ -248,7 +248,8 @@ def section_chain(args: argparse.Namespace) -> Section:
         [
             f"Data: {args.data_label} (`{folder}`, staged into a temporary copy that dbt reads). The first"
             " run is on a new base schema (cold: every schema and table is created), the second on"
-            " the same one (warm: what a scheduled rerun does). `wall` is the clock around the process;"
+            " the same one (warm: what a scheduled rerun does; check-data finds the files unchanged since"
+            " they passed and does not read them again). `wall` is the clock around the process;"
             " check-data and `dbt build` are the pipeline's own step times; the phases are sums of dbt's"
             " per-node `execution_time` (target/bench_chain/run_results.json): dbt runs 2 nodes at a time,"
             " so the phase sums overlap and add up to more than the build. Peak RSS: the olist-segments"
