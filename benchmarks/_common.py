@@ -88,7 +88,7 @@ def env(base: str, olist_data: Path | None = None) -> dict[str, str]:
 def drop_base(base: str) -> list[str]:
     """Drop <base> and every <base>_<name> database (only bench_ ones) and forget which folder passed
     check-data for it (the next run checks the CSVs, as a first run does); returns what was dropped."""
-    (target_dir(base) / "check_data_passed.json").unlink(missing_ok=True)
+    (target_dir(base) / checks.PASSED_RECORD).unlink(missing_ok=True)
     wh = warehouse(base)
     with closing(db.connect(wh)) as conn:
         return db.drop_base(conn, wh.schema)

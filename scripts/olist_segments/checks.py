@@ -219,10 +219,9 @@ class _Keys:
 
     @classmethod
     def of(cls, t: _Table, columns: Iterable[str]) -> _Keys:
-        present = [c for c in columns if c in t.frame]
-        written = {c: _utf8(t.frame[c]) for c in present}
-        compared = {}
-        for c in present:
+        written, compared = {}, {}
+        for c in (c for c in columns if c in t.frame):
+            written[c] = _utf8(t.frame[c])
             folded = _warehouse_key(t.frame[c])
             compared[c] = written[c] if folded is t.frame[c] else _utf8(folded)
         return cls(t.file, t.lines, t.complete, written, compared)
@@ -613,7 +612,7 @@ def check_folder(
     if not path.is_dir():
         return [Problem(str(path), "folder not found (OLIST_DATA_DIR must be a folder of the Kaggle CSVs)")]
     if geolocation is None:
-        geolocation = os.environ.get("OLIST_LOAD_GEOLOCATION", "0") == "1"
+        geolocation = _geolocation_loaded()
     specs = load_specs()
     plausible = plausible or Plausible.from_project()
     present = {p.name: p for p in path.glob("*.csv")}
@@ -638,6 +637,11 @@ def check_folder(
         return problems + _check_foreign_keys(tables)
 
 
+def _geolocation_loaded() -> bool:
+    """Whether dbt loads olist_geolocation_dataset.csv (and check-data checks it)."""
+    return os.environ.get("OLIST_LOAD_GEOLOCATION", "0") == "1"
+
+
 def fingerprint(path: Path, *, geolocation: bool, plausible: Plausible) -> str:
     """What a check of `path` depends on: the content of every file it reads, the names of the others, the
     seed specification, the ranges and this checker's own code."""
@@ -653,14 +657,17 @@ def fingerprint(path: Path, *, geolocation: bool, plausible: Plausible) -> str:
     return digest.hexdigest()
 
 
+PASSED_RECORD = (
+    "check_data_passed.json"  # in dbt's target folder: the fingerprint of the last folder that passed
+)
+
+
 def check_folder_remembered(path: Path, record: Path, *, recheck: bool = False) -> tuple[list[Problem], bool]:
     """check_folder, skipped when nothing it depends on changed since the last check that passed (its
     fingerprint is kept in `record`): (the problems, or the notes of that check; whether it was skipped).
     A folder that fails is checked again every time; recheck: check even when unchanged."""
     path = Path(path)
-    if not path.is_dir():
-        return check_folder(path), False
-    geolocation = os.environ.get("OLIST_LOAD_GEOLOCATION", "0") == "1"
+    geolocation = _geolocation_loaded()
     plausible = Plausible.from_project()
     key = fingerprint(path, geolocation=geolocation, plausible=plausible)
     try:

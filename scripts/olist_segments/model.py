@@ -137,8 +137,9 @@ def choose_k(
     # One fit per worker thread, each on one thread of its own (fit_kmeans): parallel, yet every fit is
     # exactly what it is alone, so the results do not depend on the number of workers. Largest k first: the
     # slowest fits start early and the workers finish together.
+    largest_first = sorted(ks, reverse=True)
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kmeans") as pool:
-        fitted = dict(zip(sorted(ks, reverse=True), pool.map(fit, sorted(ks, reverse=True)), strict=True))
+        fitted = dict(zip(largest_first, pool.map(fit, largest_first), strict=True))
     models = {k: fitted[k] for k in ks}
     sil = silhouettes(
         z, {k: m.labels_ for k, m in models.items()}, sample_size=silhouette_sample, random_state=random_state

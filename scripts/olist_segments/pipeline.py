@@ -74,7 +74,7 @@ def check_data(data_dir: str, recheck: bool) -> Callable[[], int]:
     def run() -> int:
         from . import checks
 
-        record = PROJECT_ROOT / os.environ.get("DBT_TARGET_PATH", "target") / "check_data_passed.json"
+        record = PROJECT_ROOT / os.environ.get("DBT_TARGET_PATH", "target") / checks.PASSED_RECORD
         problems, unchanged = checks.check_folder_remembered(Path(data_dir), record, recheck=recheck)
         for problem in problems:
             print(problem, flush=True)
