@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -319,6 +320,57 @@ def test_bad_input_is_refused(
         assert f", line {line}:" in hit, hit
 
 
+def careful_read(data: bytes) -> tuple[list[str], pd.DataFrame, list[int]]:
+    """What the csv module reads: header, rows, the line each row starts on."""
+    out = checks._Collector("x.csv")
+    text, _ = checks._decode(data, out)
+    records, starts, _ = checks._records(text, out)
+    rows, lines, _ = checks._rows(records, starts, out)
+    return records[0], pd.DataFrame(rows, columns=records[0], dtype=object), lines
+
+
+def plain_files(folder: Path) -> list[Path]:
+    tiny = folder / "tiny"
+    tiny.mkdir()
+    for table, rows in TINY.items():
+        write_csv(tiny / f"{table}.csv", rows)
+    crlf = tiny / "crlf.csv"  # Windows line ends, quoted fields with commas, doubled quotes, line breaks
+    crlf.write_bytes(b'a,b,c\r\n"1,5","say ""hi""",\r\n"","x\r\ny\n""z""",3\r\nlast,,row')
+    real = sorted(REAL_DATA.glob("*.csv")) if REAL_DATA.is_dir() else []
+    return sorted(folder.glob("*.csv")) + sorted(tiny.glob("*.csv")) + real
+
+
+def test_plain_files_are_read_by_pandas_as_the_csv_module_reads_them(folder: Path) -> None:
+    for path in plain_files(folder):
+        data = path.read_bytes().removeprefix(checks.BOM)
+        plain = checks._plain(data)
+        assert plain is not None, path
+        header, frame, lines = careful_read(data)
+        assert plain[0] == header, path
+        pd.testing.assert_frame_equal(plain[1], frame, check_index_type=False)
+        assert plain[2].tolist() == lines, path
+
+
+NOT_PLAIN = {
+    "text after a closing quote": b'a,b\n"x"y,1\n',
+    "a quote inside an unquoted field": b'a,b\nx"y,1\n',
+    "an unterminated quote": b'a,b\n"x,1\n2,3\n',
+    "a quote closing mid-field": b'a,b\n"x"",1\n',
+    "a bare carriage return": b"a,b\rx,1\n",
+    "a blank line": b"a,b\n\nx,1\n",
+    "a short row": b"a,b,c\nx,1\n",
+    "a long row": b"a,b\nx,1,2\n",
+    "not UTF-8": b"a,b\ns\xe3o,1\n",
+    "one column": b"a;b\nx;1\n",
+    "no rows": b"a,b\n",
+}
+
+
+@pytest.mark.parametrize("data", NOT_PLAIN.values(), ids=NOT_PLAIN.keys())
+def test_files_pandas_could_read_otherwise_are_left_to_the_csv_module(data: bytes) -> None:
+    assert checks._plain(data) is None
+
+
 def test_valid_folder_passes(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, output = run(folder, capsys)
     assert code == 0, output
@@ -521,3 +573,17 @@ def test_real_folder_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert checks.errors(problems) == [], "\n".join(map(str, problems))
     notes = {(p.file, p.message.split(":")[0]) for p in problems}
     assert ("product_category_name_translation.csv", "starts with a UTF-8 byte-order mark") in notes
+
+
+@pytest.mark.parametrize("collide", [False, True], ids=["digests", "every_digest_colliding"])
+def test_foreign_key_lookup_is_exact(collide: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Children found in the parent keys exactly as numpy's isin finds them, also when digests collide."""
+    if collide:
+        monkeypatch.setattr(checks._KeySet, "_MIX", np.zeros(4, np.uint64))
+    rng = np.random.default_rng(7)
+    parent = np.array([f"{n:032x}" for n in rng.integers(0, 2**62, 2000)] + ["x", "x"], dtype=np.bytes_)
+    near = [p[:-1] + b"0" if p[-1:] != b"0" else p[:-1] + b"1" for p in parent[:50]]
+    child = np.concatenate([parent[::3], near, [b"", b"x", b"x" * 40, parent[0][:31]]]).astype(np.bytes_)
+    keys = checks._KeySet(parent)
+    assert (keys.keys is None) == collide
+    assert keys.contains(child).tolist() == np.isin(child, parent).tolist()
