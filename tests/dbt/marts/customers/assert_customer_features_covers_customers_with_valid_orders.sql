@@ -1,42 +1,37 @@
-{#- customer_features has exactly the customers with a valid order in fct_orders: none missing, none extra. -#}
+{#- customer_features has exactly the customers with a valid order in fct_orders: none missing, none extra.
+    Each side is an anti-join answered by the other table's index (a CTE read twice is computed twice on
+    MariaDB: at 10x Olist that was 34 s). -#}
 with
-
-expected as (
-
-    select distinct customer_unique_id
-    from {{ ref('fct_orders') }}
-    where is_valid_purchase = 1
-
-),
-
-actual as (
-
-    select customer_unique_id
-    from {{ ref('customer_features') }}
-
-),
 
 missing as (
 
-    select
-        expected.customer_unique_id,
+    select distinct
+        fct_orders.customer_unique_id,
         'missing from customer_features' as problem
-    from expected
-    left join actual
-        on expected.customer_unique_id = actual.customer_unique_id
-    where actual.customer_unique_id is null
+    from {{ ref('fct_orders') }} as fct_orders
+    where
+        fct_orders.is_valid_purchase = 1
+        and not exists (
+            select 1
+            from {{ ref('customer_features') }} as customer_features
+            where customer_features.customer_unique_id = fct_orders.customer_unique_id
+        )
 
 ),
 
 extra as (
 
     select
-        actual.customer_unique_id,
+        customer_features.customer_unique_id,
         'no valid order in fct_orders' as problem
-    from actual
-    left join expected
-        on actual.customer_unique_id = expected.customer_unique_id
-    where expected.customer_unique_id is null
+    from {{ ref('customer_features') }} as customer_features
+    where not exists (
+        select 1
+        from {{ ref('fct_orders') }} as fct_orders
+        where
+            fct_orders.customer_unique_id = customer_features.customer_unique_id
+            and fct_orders.is_valid_purchase = 1
+    )
 
 )
 
