@@ -5,6 +5,8 @@
 #    throwaway MariaDB: data in ${OLIST_WAREHOUSE_DIR:-.warehouse}, loopback only, root with an empty
 #    password, no system option file read (--no-defaults), so the machine's own server and its data are never
 #    touched. Its binaries are installed from Debian packages first when they are missing and we are root.
+#    Its InnoDB buffer pool is ${OLIST_WAREHOUSE_BUFFER_POOL:-1G} (the server's default, 128 MiB, makes the
+#    key lookups of the joins read from disk beyond ~1x Olist).
 # MARIADBD and MARIADB_INSTALL_DB override where the binaries are looked for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -95,6 +97,7 @@ start() {
   setsid "$mariadbd" --no-defaults --user="$(id -un)" --datadir="$data/db" --socket="$data/mysqld.sock" \
     --pid-file="$data/mysqld.pid" --bind-address=127.0.0.1 --port="$port" --local-infile=1 \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    --innodb-buffer-pool-size="${OLIST_WAREHOUSE_BUFFER_POOL:-1G}" \
     </dev/null >>"$data/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 120); do

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from olist_segments import db, settings
+from olist_segments import db, doctor, settings
 from projectkit import new_base_schema
 
 
@@ -59,4 +59,40 @@ def test_drop_base_drops_only_the_base_and_its_layer_schemas(base_warehouse: set
     finally:
         for name in others:
             cur.execute(f"drop database if exists {db.quote_ident(name)}")
+        conn.close()
+
+
+def test_doctor_compares_the_buffer_pool_with_the_projects_tables(base_warehouse: settings.Warehouse) -> None:
+    """The tables of <base> and <base>_* are counted, not those of a schema the LIKE wildcard `_` would
+    match too (<base>x…); the pool is the server's."""
+    base = new_base_schema("dr")
+    mine, lookalike = f"{base}_raw", f"{base}xraw"
+    conn = db.connect(base_warehouse)
+    cur = conn.cursor()
+    try:
+        for schema in (mine, lookalike):
+            cur.execute(f"CREATE DATABASE {db.quote_ident(schema)}")
+            cur.execute(f"CREATE TABLE {db.qualified(schema, 't')} (id int primary key, pad char(200))")
+        cur.execute(
+            f"INSERT INTO {db.qualified(lookalike, 't')} WITH RECURSIVE n (i) AS"
+            " (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)"
+            " SELECT a.i * 1000 + b.i, 'x' FROM n a, n b"
+        )
+        conn.commit()
+        cur.execute(f"ANALYZE TABLE {db.qualified(mine, 't')}, {db.qualified(lookalike, 't')}")
+        cur.fetchall()
+        cur.execute(
+            "SELECT table_schema, data_length + index_length FROM information_schema.tables"
+            " WHERE table_schema IN (%s, %s)",
+            (mine, lookalike),
+        )
+        sizes = dict(cur.fetchall())
+        assert sizes[lookalike] > sizes[mine] > 0
+        assert doctor.tables_bytes(cur, base) == sizes[mine]
+        cur.execute("SELECT @@innodb_buffer_pool_size")
+        pool = int(cur.fetchone()[0])
+        assert doctor.buffer_pool_advice(cur, base).startswith(f"buffer pool  {pool // 2**20:,} MiB;")
+    finally:
+        for schema in (mine, lookalike):
+            cur.execute(f"DROP DATABASE IF EXISTS {db.quote_ident(schema)}")
         conn.close()

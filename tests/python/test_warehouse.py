@@ -154,8 +154,9 @@ def test_installed_but_not_serving_initialises_and_starts_ours(
         f"warehouse: initialising and starting our own MariaDB on 127.0.0.1:{wh.port} (data in {wh.data})\n"
     )
     assert wh.query(
-        "select @@local_infile, @@character_set_server, @@collation_server, @@port, @@datadir, @@socket"
-    ) == [(1, "utf8mb4", "utf8mb4_unicode_ci", wh.port, f"{wh.data}/db/", f"{wh.data}/mysqld.sock")]
+        "select @@local_infile, @@character_set_server, @@collation_server, @@port, @@datadir, @@socket,"
+        " @@innodb_buffer_pool_size"
+    ) == [(1, "utf8mb4", "utf8mb4_unicode_ci", wh.port, f"{wh.data}/db/", f"{wh.data}/mysqld.sock", 2**30)]
     listening = {
         (c.laddr.ip, c.laddr.port)
         for c in psutil.Process(wh.pid()).net_connections("inet")
