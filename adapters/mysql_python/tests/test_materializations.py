@@ -218,3 +218,44 @@ def test_contract_tables_build_and_fail_safely(schema: str, target: str) -> None
     assert null_key.returncode != 0 and "cannot be null" in null_key.stdout
     assert query(f"SELECT COUNT(*) FROM `{schema}`.`numbers`") == [(N_NUMBERS,)]
     assert tables(schema) == {"numbers"}
+
+
+def messages(schema: str) -> dict[str, str]:
+    """The last dbt invocation's result message per model."""
+    results = json.loads((target_path(schema) / "run_results.json").read_text())["results"]
+    return {r["unique_id"].rsplit(".", 1)[-1]: str(r["message"]) for r in results}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_unchanged_tables_are_not_rebuilt_when_asked(schema: str, target: str) -> None:
+    """skip_unchanged_tables: a table model whose definition and inputs (content checksums) are what it was
+    built from, and whose own content is unchanged, is left as it is; any change anywhere rebuilds it."""
+    skip = ("--vars", "{skip_unchanged_tables: true}")
+    models = ("--select", "numbers", "numbers_by_bucket")
+    run_dbt("run", *models, *skip, schema=schema, target=target)
+    assert set(messages(schema).values()) == {"SUCCESS 1000", "SUCCESS 7"}
+    built = query("select create_time from information_schema.tables where table_schema = %s", (schema,))
+
+    run_dbt("run", *models, *skip, schema=schema, target=target)
+    assert messages(schema) == {"numbers": "UNCHANGED", "numbers_by_bucket": "UNCHANGED"}
+    assert (
+        query("select create_time from information_schema.tables where table_schema = %s", (schema,)) == built
+    )
+
+    # a table changed outside dbt is rebuilt; what reads it sees the same content again: not rebuilt
+    query(f"update `{schema}`.numbers set note = 'changed' where n = 1")
+    run_dbt("run", *models, *skip, schema=schema, target=target)
+    assert messages(schema) == {"numbers": "SUCCESS 1000", "numbers_by_bucket": "UNCHANGED"}
+    assert query(f"select note from `{schema}`.numbers where n = 1") == [(None,)]
+
+    # an input that really changed rebuilds the table that reads it
+    query(f"insert into `{schema}`.numbers (n, bucket, amount) values (1001, 'b0', 10.01)")
+    run_dbt("run", "--select", "numbers_by_bucket", *skip, schema=schema, target=target)
+    assert messages(schema) == {"numbers_by_bucket": "SUCCESS 7"}
+    assert query(f"select sum(n_rows) from `{schema}`.numbers_by_bucket") == [(1001,)]
+
+    # --full-refresh, or the default (no var), rebuild whatever the inputs
+    run_dbt("run", "--select", "numbers_by_bucket", "--full-refresh", *skip, schema=schema, target=target)
+    assert messages(schema) == {"numbers_by_bucket": "SUCCESS 7"}
+    run_dbt("run", "--select", "numbers_by_bucket", schema=schema, target=target)
+    assert messages(schema) == {"numbers_by_bucket": "SUCCESS 7"}

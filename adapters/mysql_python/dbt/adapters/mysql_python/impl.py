@@ -18,7 +18,7 @@ from dbt.events.functions import fire_event
 from dbt.events.types import Note
 from dbt.exceptions import DbtRuntimeError
 
-from . import connections, locks, seeds
+from . import connections, locks, seeds, unchanged
 from .python_models import BACKUP_SUFFIX, STAGE_SUFFIX, LoadResult, LocalJobHelper, take_pending
 
 
@@ -131,6 +131,23 @@ class PythonModelsMixin(metaclass=AdapterMeta):
                 fire_event(Note(msg=f"{file_path}: server has local_infile=OFF: loading through agate"))
                 return None
         return seed
+
+    @available
+    def table_inputs(self, definition: str, reads: list[str], graph: dict[str, dict[str, Any]]) -> str:
+        """SHA-256 of a table model's definition and the state of what it reads (unchanged.py)."""
+        with closing(connections.connect(self.config.credentials)) as conn:
+            return unchanged.inputs(conn, definition, reads, graph)
+
+    @available
+    def table_unchanged(self, relation: BaseRelation, inputs: str) -> bool:
+        with closing(connections.connect(self.config.credentials)) as conn:
+            return unchanged.unchanged(conn, relation.schema, relation.identifier, inputs)
+
+    @available
+    def record_table_inputs(self, relation: BaseRelation, inputs: str) -> str:
+        with closing(connections.connect(self.config.credentials)) as conn:
+            unchanged.record(conn, relation.schema, relation.identifier, inputs)
+        return ""
 
     @available
     def seed_unchanged(self, relation: BaseRelation, seed: seeds.SeedFile, definition: str) -> bool:

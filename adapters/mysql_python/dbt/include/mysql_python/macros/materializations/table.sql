@@ -15,19 +15,27 @@
 -#}
 
 {% materialization table, adapter='mysql_python', supported_languages=['sql', 'python'] %}
+    {%- set inputs = table_inputs() -%}
+    {%- if inputs and table_is_current(inputs) -%}
+        {{ return(unchanged_table_result()) }}
+    {%- endif -%}
     {%- set relations = atomic_table_begin() -%}
     {%- call statement('main', language=model.language) -%}
         {{ create_table_as(False, relations.new, compiled_code, model.language) }}
     {%- endcall -%}
-    {{ return(atomic_table_finish(relations)) }}
+    {{ return(atomic_table_finish(relations, inputs)) }}
 {% endmaterialization %}
 
 {% materialization table, adapter='mariadb_python', supported_languages=['sql', 'python'] %}
+    {%- set inputs = table_inputs() -%}
+    {%- if inputs and table_is_current(inputs) -%}
+        {{ return(unchanged_table_result()) }}
+    {%- endif -%}
     {%- set relations = atomic_table_begin() -%}
     {%- call statement('main', language=model.language) -%}
         {{ create_table_as(False, relations.new, compiled_code, model.language) }}
     {%- endcall -%}
-    {{ return(atomic_table_finish(relations)) }}
+    {{ return(atomic_table_finish(relations, inputs)) }}
 {% endmaterialization %}
 
 
@@ -45,8 +53,9 @@
 {% endmacro %}
 
 
-{#- Everything readers will see is put in place before the swap; then the swap, grants and post-hooks. -#}
-{% macro atomic_table_finish(relations) %}
+{#- Everything readers will see is put in place before the swap; then the swap, grants and post-hooks; the
+    inputs the table was built from, when given, are recorded last (table_inputs). -#}
+{% macro atomic_table_finish(relations, inputs='') %}
     {%- do create_indexes(relations.new) -%}
     {%- do persist_docs(relations.new, model) -%}
     {%- do run_query('analyze table ' ~ relations.new) -%}
@@ -61,6 +70,52 @@
 
     {{ drop_relation_if_exists(relations.backup if relations.existing is not none else none) }}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {%- if inputs -%}
+        {%- do adapter.record_table_inputs(relations.target, inputs) -%}
+    {%- endif -%}
 
     {{ return({'relations': [relations.target]}) }}
+{% endmacro %}
+
+
+{#-
+    What a SQL table model is built from, as one SHA-256 (the adapter's unchanged.py): its definition and the
+    state of every relation it reads (tables by content checksum, views by definition and what they read).
+    Only with var skip_unchanged_tables: true (off by default: dbt rebuilds every table, as users expect
+    unless they ask); never for Python models (always run: a model decides itself what a run does).
+-#}
+{% macro table_inputs() %}
+    {%- if model.language != 'sql' or not var('skip_unchanged_tables', false) -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set definition = tojson({
+        'code': compiled_code, 'indexes': config.get('indexes'), 'contract': model.contract,
+        'grants': config.get('grants'), 'persist_docs': config.get('persist_docs'),
+        'description': model.description, 'docs': model.columns,
+        'pre_hooks': config.get('pre_hook'), 'post_hooks': config.get('post_hook')}) -%}
+    {%- set graph_nodes = {} -%}
+    {%- for node in graph.nodes.values() if node.resource_type in ('model', 'seed', 'snapshot') -%}
+        {%- do graph_nodes.update({node.unique_id: {
+            'schema': node.schema, 'identifier': node.alias, 'reads': node.depends_on.nodes}}) -%}
+    {%- endfor -%}
+    {%- for source in graph.sources.values() -%}
+        {%- do graph_nodes.update({source.unique_id: {
+            'schema': source.schema, 'identifier': source.identifier, 'reads': []}}) -%}
+    {%- endfor -%}
+    {{ return(adapter.table_inputs(definition, model.depends_on.nodes, graph_nodes)) }}
+{% endmacro %}
+
+
+{#- The live table was built from these inputs and still holds what it held then (not with --full-refresh). -#}
+{% macro table_is_current(inputs) %}
+    {%- set existing = load_cached_relation(this) -%}
+    {{ return(existing is not none and existing.is_table and not should_full_refresh()
+              and adapter.table_unchanged(this, inputs)) }}
+{% endmacro %}
+
+
+{% macro unchanged_table_result() %}
+    {{ log(this ~ ' unchanged (same definition and inputs, same content): not rebuilt') }}
+    {%- do store_raw_result('main', message='UNCHANGED', code='UNCHANGED', rows_affected=0) -%}
+    {{ return({'relations': [this.incorporate(type='table')]}) }}
 {% endmacro %}
