@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/run.py                            # every default section
     .venv/bin/python benchmarks/run.py --only load,publish        # these; the others keep their last results
     .venv/bin/python benchmarks/run.py --scale-sizes 250000,1000000   # without the 5 M customers (~3 min)
+    .venv/bin/python benchmarks/run.py --only scale --buffer-pool 1024  # as the project's own server runs
 
 Sections (issue 12's goals; each names the command behind its figures):
-  chain    `olist-segments run --no-report` on the real data, cold then warm: wall and per phase (dbt's
-           run_results.json); floors: LOAD DATA of the CSVs, pandas customer_features, one KMeans fit
+  chain    `olist-segments run --no-report` on the real data, cold then warm, by default and with the
+           opt-in skip_unchanged_tables: wall and per phase (dbt's run_results.json); floors: LOAD DATA
+           of the CSVs, pandas customer_features, one KMeans fit
   load     `dbt seed` of the 8 Olist tables (the adapter's seed materialization) vs the LOAD DATA floor;
            a second `dbt seed` of unchanged files: skipped or reloaded?
   segment  choose-k on the real data (`dbt run -s customer_segments`, refit) and the model on synthetic marts
@@ -32,7 +34,7 @@ import platform
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -74,6 +76,7 @@ SCALE_BASE = "bench_scale"
 LOAD_BASE = "bench_load"
 DATA_MARK = "<!-- bench-data"
 MIB = 2**20
+SKIP_UNCHANGED = ("--vars", "{skip_unchanged_tables: true}")
 # the pipeline's "[2/2] build ok in 31.2 s", dbt's seeds, models and snapshot as they finish, errors
 STEP_LINE = re.compile(r"INFO\s+\[\d+/\d+\]|OK (loaded|created|snapshotted)|ERROR")
 SEED_LINE = re.compile(r"OK loaded seed|ERROR")
@@ -95,6 +98,7 @@ class Section:
     command: str  # markdown
     body: str  # markdown
     goals: list[Goal] = field(default_factory=list)
+    buffer_pool: str = ""  # the server's innodb_buffer_pool_size during the run
 
 
 def goal(text: str, measured: str, met: bool) -> Goal:
@@ -125,6 +129,21 @@ def machine() -> dict[str, str]:
             for d in ("dbt-core", "dbt-mysql", "mysql-connector-python", "pandas", "scikit-learn")
         ),
     }
+
+
+def buffer_pool_mib() -> int:
+    return int(query(CHAIN_BASE, "select @@innodb_buffer_pool_size")[0][0]) // MIB
+
+
+def set_buffer_pool(mib: int, timeout_s: float = 120) -> None:
+    """SET GLOBAL innodb_buffer_pool_size and wait until the server has resized the pool."""
+    progress(f"server: innodb_buffer_pool_size {buffer_pool_mib()} → {mib} MiB …")
+    query(CHAIN_BASE, f"set global innodb_buffer_pool_size = {int(mib) * MIB}")
+    deadline = time.monotonic() + timeout_s
+    while buffer_pool_mib() != mib:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not resize its buffer pool to {mib} MiB in {timeout_s:.0f} s")
+        time.sleep(0.5)
 
 
 def load_average() -> str:
@@ -169,12 +188,14 @@ PHASES = (
 )
 
 
-def chain_run(folder: Path, copy: Path, label: str, base: str = CHAIN_BASE) -> dict[str, float] | str:
-    """One `olist-segments run --no-report` on `base` reading `copy` (a staged copy of `folder`): wall,
-    check-data, build, per-phase sums and peak RSS (MiB); or, when it fails, what failed."""
-    progress(f"chain: olist-segments run --no-report ({label}) …")
+def chain_run(
+    folder: Path, copy: Path, label: str, base: str = CHAIN_BASE, extra: tuple[str, ...] = ()
+) -> dict[str, float] | str:
+    """One `olist-segments run --no-report [extra]` on `base` reading `copy` (a staged copy of `folder`):
+    wall, check-data, build, per-phase sums and peak RSS (MiB); or, when it fails, what failed."""
+    progress(f"chain: olist-segments run --no-report {' '.join(extra)} ({label}) …")
     result = run(
-        [OLIST_SEGMENTS, "run", "--no-report"],
+        [OLIST_SEGMENTS, "run", "--no-report", *extra],
         env(base, copy),
         log=f"{base}_{label}",
         echo=STEP_LINE,
@@ -220,10 +241,13 @@ def segments_base(args: argparse.Namespace) -> str:
 
 def section_chain(args: argparse.Namespace) -> Section:
     folder = data_dir(args.data_dir)
-    drop_base(CHAIN_BASE)
     before = load_average()
+    runs: dict[str, dict[str, float] | str] = {}
     with staged_copy(folder) as copy:
-        runs = {label: chain_run(folder, copy, label) for label in ("cold", "warm")}
+        for mode, extra in (("", ()), (" skip", SKIP_UNCHANGED)):
+            drop_base(CHAIN_BASE)
+            for label in ("cold", "warm"):
+                runs[label + mode] = chain_run(folder, copy, label + mode, extra=extra)
     progress("chain floors: LOAD DATA of the 8 CSVs …")
     loads = floors.load_floor(folder)
     load_s = sum(t.seconds for t in loads)
@@ -238,8 +262,9 @@ def section_chain(args: argparse.Namespace) -> Section:
         times = runs[label]
         return "failed" if isinstance(times, str) else f"{times.get(name, 0.0):.1f}"
 
+    labels = ("cold", "warm", "cold skip", "warm skip")
     rows = [
-        [f"**{n}**" if n in ("wall", "dbt build") else n, cell("cold", n), cell("warm", n)]
+        [f"**{n}**" if n in ("wall", "dbt build") else n, *(cell(label, n) for label in labels)]
         for n in ["wall", "check-data", "dbt build", *PHASES, "peak RSS (MiB)"]
     ]
     failures = [f"The {label} run {times}." for label, times in runs.items() if isinstance(times, str)]
@@ -253,8 +278,11 @@ def section_chain(args: argparse.Namespace) -> Section:
             " check-data and `dbt build` are the pipeline's own step times; the phases are sums of dbt's"
             " per-node `execution_time` (target/bench_chain/run_results.json): dbt runs 2 nodes at a time,"
             " so the phase sums overlap and add up to more than the build. Peak RSS: the olist-segments"
-            " process with dbt in it (wait4's ru_maxrss; the server's memory is not counted).",
-            table(["", "cold (s)", "warm (s)"], rows),
+            " process with dbt in it (wait4's ru_maxrss; the server's memory is not counted). *skip*: the"
+            f" same pair on a new base schema with `{' '.join(SKIP_UNCHANGED)}` (opt-in): the cold run"
+            " records what each SQL table was built from, the warm one keeps the tables whose definition"
+            " and inputs are unchanged (the tests and the segmentation model run as always).",
+            table(["", *(f"{label} (s)" for label in labels)], rows),
             *failures,
             "Floors (same data, same server, no dbt):",
             table(
@@ -284,13 +312,15 @@ def section_chain(args: argparse.Namespace) -> Section:
     )
     command = (
         f"`DBT_SCHEMA={CHAIN_BASE} OLIST_DATA_DIR=<copy of {folder}> DBT_TARGET_PATH=target/{CHAIN_BASE}"
-        " .venv/bin/olist-segments run --no-report`, twice; floors: `benchmarks/floors.py` (load_floor,"
+        " .venv/bin/olist-segments run --no-report`, twice, then twice with"
+        f" `{' '.join(SKIP_UNCHANGED)}` on a new base schema; floors: `benchmarks/floors.py` (load_floor,"
         " features_floor, fit_floor)"
     )
     goals = []
-    for label, limit in (("warm", 30), ("cold", 40)):
+    for label, limit in (("warm", 30), ("cold", 40), ("warm skip", 30), ("cold skip", 40)):
         times = runs[label]
-        text = f"whole chain, {label} ≤ {limit} s"
+        mode = ", skip_unchanged_tables (opt-in)" if label.endswith("skip") else ""
+        text = f"whole chain, {label.split()[0]}{mode} ≤ {limit} s"
         if isinstance(times, str):
             goals.append(goal(text, f"the run {times.split(':')[0]}", False))
         else:
@@ -640,9 +670,11 @@ def section_check(args: argparse.Namespace) -> Section:
             f"Data: {args.data_label} (1x) and `olist-harness scale-data --factor 10` (10x), the 8 tables"
             " check-data reads (geolocation skipped, as by default). Each figure is a new process: the"
             " console script as a user runs it, and a Python process that only parses the same files with"
-            " pandas' C parser (`read_csv(dtype=str, keep_default_na=False)`). check-data parses with the"
-            " csv module (strict quoting, line numbers for every problem), keeps per file only the columns"
-            " the foreign-key checks read, and checks values on their distinct values.",
+            " pandas' C parser (`read_csv(dtype=str, keep_default_na=False)`). check-data parses a file with"
+            " pandas' C parser too once numpy has found its quoting plain (every quote opens, closes or"
+            " doubles inside a field; every record has the header's commas), otherwise with the csv module"
+            " (strict quoting, line numbers for every problem); it keeps per file only the columns the"
+            " foreign-key checks read and checks values on their distinct values.",
             table(
                 ["data", "CSV MiB", "check-data (s)", "peak MiB", "pandas parse (s)", "peak MiB", "ratio"],
                 rows,
@@ -808,7 +840,8 @@ def render(info: dict[str, str], sections: dict[str, Section], note: str) -> str
         out += [
             f"## {s.title}",
             "",
-            f"Run {s.date}; load average (1 / 5 / 15 min, {psutil.cpu_count()} cores) {s.load}.",
+            f"Run {s.date}; load average (1 / 5 / 15 min, {psutil.cpu_count()} cores) {s.load}"
+            + (f"; the server's innodb_buffer_pool_size {s.buffer_pool}." if s.buffer_pool else "."),
             "",
             f"Command: {s.command}.",
             "",
@@ -858,6 +891,13 @@ def main() -> int:
         "--loop-rows", type=int, default=publish_compare.LOOP_ROWS, help="UPDATE-loop subset (5000)"
     )
     parser.add_argument(
+        "--buffer-pool",
+        type=int,
+        metavar="MIB",
+        help="set the server's innodb_buffer_pool_size to MIB for this run and back afterwards (SET GLOBAL;"
+        " scripts/warehouse.sh starts the project's own server with 1024)",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help=f"keep {CHAIN_BASE} (the real-data chain) at the end"
     )
     args = parser.parse_args()
@@ -878,11 +918,14 @@ def main() -> int:
         "scale": section_scale,
     }
     start, failed = time.monotonic(), []
+    pool_before = buffer_pool_mib()
     try:
+        if args.buffer_pool:
+            set_buffer_pool(args.buffer_pool)
         for name in (n for n in SECTIONS if n in only):
             progress(f"== section {name} ==")
             try:
-                sections[name] = runners[name](args)
+                sections[name] = replace(runners[name](args), buffer_pool=f"{buffer_pool_mib()} MiB")
             except Exception as exc:  # the other sections still run; RESULTS.md keeps this one's last result
                 failed.append(name)
                 progress(f"== section {name} FAILED: {type(exc).__name__}: {exc}")
@@ -892,6 +935,8 @@ def main() -> int:
     finally:
         if not args.keep:
             drop_base(CHAIN_BASE)
+        if args.buffer_pool:
+            set_buffer_pool(pool_before)
     missed = [g.goal for s in sections.values() for g in s.goals if g.verdict != "met"]
     progress(
         f"done in {time.monotonic() - start:.0f} s; "
