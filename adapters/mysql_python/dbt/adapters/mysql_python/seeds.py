@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mysql.connector
+from mysql.connector import errorcode
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from .bulk_load import quote
@@ -112,7 +113,7 @@ def unchanged(conn: MySQLConnectionAbstract, schema: str, seed: str, sha256: str
         (count,) = cur.fetchone()  # type: ignore[misc]
         return bool(int(count) == int(row[0]))  # type: ignore[call-overload]
     except mysql.connector.Error as exc:
-        if exc.errno == 1146:  # no checksum table yet
+        if exc.errno == errorcode.ER_NO_SUCH_TABLE:  # no checksum table yet
             return False
         raise
     finally:

@@ -18,12 +18,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import mysql.connector
+from mysql.connector import errorcode
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from .bulk_load import quote
 
 REGISTRY = "table_model_inputs"
-NO_TABLE = 1146
 
 
 def checksum(conn: MySQLConnectionAbstract, schema: str, table: str) -> int | None:
@@ -80,7 +80,7 @@ def unchanged(conn: MySQLConnectionAbstract, schema: str, table: str, inputs_sha
         )
         row = cur.fetchone()
     except mysql.connector.Error as exc:
-        if exc.errno == NO_TABLE:  # nothing recorded in this schema yet
+        if exc.errno == errorcode.ER_NO_SUCH_TABLE:  # nothing recorded in this schema yet
             return False
         raise
     finally:
