@@ -46,7 +46,7 @@ class BlockedError(RuntimeError):
 class WaitPolicy:
     """How long DDL waits for metadata locks: per attempt, in all, and whose sessions it may kill."""
 
-    lock_wait_seconds: int = 2
+    lock_wait_seconds: int = 1
     timeout_seconds: int = 300
     kill_blockers_of_user: str | None = None
 

@@ -7,7 +7,7 @@
 -#}
 {% macro lock_wait_policy() -%}
     {{ return({
-        'lock_wait_seconds': var('swap_lock_wait_seconds', 2),
+        'lock_wait_seconds': var('swap_lock_wait_seconds', 1),
         'timeout_seconds': var('swap_timeout_seconds', 300),
         'kill_blockers_of_user': var('swap_kill_blockers_of_user', none),
     }) }}
