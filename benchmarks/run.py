@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -193,7 +194,7 @@ def chain_run(
 ) -> dict[str, float] | str:
     """One `olist-segments run --no-report [extra]` on `base` reading `copy` (a staged copy of `folder`):
     wall, check-data, build, per-phase sums and peak RSS (MiB); or, when it fails, what failed."""
-    progress(f"chain: olist-segments run --no-report {' '.join(extra)} ({label}) …")
+    progress(f"chain: olist-segments run --no-report {shlex.join(extra)} ({label}) …")
     result = run(
         [OLIST_SEGMENTS, "run", "--no-report", *extra],
         env(base, copy),
@@ -279,7 +280,7 @@ def section_chain(args: argparse.Namespace) -> Section:
             " per-node `execution_time` (target/bench_chain/run_results.json): dbt runs 2 nodes at a time,"
             " so the phase sums overlap and add up to more than the build. Peak RSS: the olist-segments"
             " process with dbt in it (wait4's ru_maxrss; the server's memory is not counted). *skip*: the"
-            f" same pair on a new base schema with `{' '.join(SKIP_UNCHANGED)}` (opt-in): the cold run"
+            f" same pair on a new base schema with `{shlex.join(SKIP_UNCHANGED)}` (opt-in): the cold run"
             " records what each SQL table was built from, the warm one keeps the tables whose definition"
             " and inputs are unchanged (the tests and the segmentation model run as always).",
             table(["", *(f"{label} (s)" for label in labels)], rows),
@@ -313,7 +314,7 @@ def section_chain(args: argparse.Namespace) -> Section:
     command = (
         f"`DBT_SCHEMA={CHAIN_BASE} OLIST_DATA_DIR=<copy of {folder}> DBT_TARGET_PATH=target/{CHAIN_BASE}"
         " .venv/bin/olist-segments run --no-report`, twice, then twice with"
-        f" `{' '.join(SKIP_UNCHANGED)}` on a new base schema; floors: `benchmarks/floors.py` (load_floor,"
+        f" `{shlex.join(SKIP_UNCHANGED)}` on a new base schema; floors: `benchmarks/floors.py` (load_floor,"
         " features_floor, fit_floor)"
     )
     goals = []
