@@ -254,9 +254,10 @@ def section_chain(args: argparse.Namespace) -> Section:
     load_s = sum(t.seconds for t in loads)
     progress("chain floors: pandas customer_features …")
     read_s, compute_s, n_customers = floors.features_floor(folder)
-    k = 4 if isinstance(runs["cold"], str) else latest_run(CHAIN_BASE)["k"] or 4
+    built = not isinstance(runs["cold skip"], str)  # the fit floor reads the base the last pair built
+    k = (latest_run(CHAIN_BASE)["k"] or 4) if built else 4
     progress(f"chain floors: one KMeans fit, k={k} …")
-    fit_s, fit_rows = floors.fit_floor(CHAIN_BASE, k) if not isinstance(runs["cold"], str) else (0.0, 0)
+    fit_s, fit_rows = floors.fit_floor(CHAIN_BASE, k) if built else (0.0, 0)
     after = load_average()
 
     def cell(label: str, name: str) -> str:
