@@ -63,6 +63,7 @@ def write_ours(source_base: str, frame: pd.DataFrame, method: str) -> float:
         try:
             for begin in range(0, len(frame), CHUNK):
                 writer.write(frame.iloc[begin : begin + CHUNK])
+            writer.flush()
         finally:
             writer.close()
         if writer.method != method or writer.rows != len(frame):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from pathlib import Path
 
 import mysql.connector
 import numpy as np
@@ -63,6 +64,7 @@ def write(table: str, method: str, df: pd.DataFrame, *, local_infile: bool = Tru
     writer = TableWriter(conn, table, COLUMNS, method)
     try:
         writer.write(df)
+        writer.flush()
         return writer.method
     finally:
         writer.close()
@@ -112,6 +114,27 @@ def test_inserts_are_multi_row_batches_under_max_allowed_packet(table: str) -> N
     conn.close()
     assert 1 < statements < 50  # a handful of multi-row INSERTs, never one per row
     assert query(f"select count(*) from {table}") == [(n,)]
+
+
+def test_chunks_load_in_order_and_a_failed_chunk_is_reported(table: str) -> None:
+    """A chunk loads while the next is made: its error comes at the next write() or flush(), the rows of the
+    chunks before it stay counted, and close() after the error neither raises nor leaves files behind."""
+    conn = connect(local_infile=True)
+    writer = TableWriter(conn, table, COLUMNS, "infile")
+    good = frame()
+    writer.write(good)
+    writer.write(good.assign(k=good["k"] + "-2"))
+    writer.flush()
+    assert writer.rows == 2 * len(good)
+    writer.write(good.assign(k=good["k"] + "-3", segment_name="x" * 65))  # truncated: a warning, a failure
+    with pytest.raises(LoadError, match=rf"LOAD DATA into {table} loaded 6 of 6 rows: Data truncated"):
+        writer.write(good.assign(k=good["k"] + "-4"))
+    folder = Path(writer._tmp.name)
+    writer.close()
+    conn.close()
+    assert writer.rows == 2 * len(good)
+    assert not folder.exists()
+    assert query(f"select count(*) from {table} where k like '%-2'") == [(len(good),)]
 
 
 def test_frames_that_do_not_match_the_table_are_refused(table: str) -> None:

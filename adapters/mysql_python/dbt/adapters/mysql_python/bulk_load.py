@@ -1,8 +1,10 @@
 """Loading a Python model's DataFrames into its new table in bulk, never row by row.
 
-`infile`: LOAD DATA LOCAL INFILE from a temporary tab-separated file per chunk. `insert`: multi-row INSERTs
-(the connector's executemany batches an INSERT … VALUES), each under half of @@max_allowed_packet. `auto`:
-infile when the server's @@local_infile is on, switching to insert for good at the first refusal.
+`infile`: LOAD DATA LOCAL INFILE from a temporary tab-separated file per chunk, loaded on a thread of its own
+while the caller makes the next chunk (the server inserts while the client reads and scores). `insert`:
+multi-row INSERTs (the connector's executemany batches an INSERT … VALUES), each under half of
+@@max_allowed_packet. `auto`: infile when the server's @@local_infile is on, switching to insert for good at
+the first refusal.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime
 import logging
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +91,13 @@ def _python(series: pd.Series) -> list[Any]:
 
 
 class TableWriter:
-    """Appends DataFrames to an existing table whose columns they must match by name."""
+    """Appends DataFrames to an existing table whose columns they must match by name.
+
+    LOAD DATA: at most one chunk's load is in flight, on the writer's thread, from write() until the next
+    write(), flush() or close(): the connection is the writer's alone. flush() waits for it and raises its
+    error; `rows` counts the rows loaded so far. close() waits too (quietly: call it in a `finally`) and
+    removes the temporary files.
+    """
 
     def __init__(
         self, conn: MySQLConnectionAbstract, table: str, columns: Sequence[str], method: str = "auto"
@@ -108,6 +117,10 @@ class TableWriter:
             if self.method == "insert":
                 log.info("server has local_infile=OFF: loading with multi-row INSERTs")
         self._tmp = tempfile.TemporaryDirectory(prefix="dbt_mysql_python_")
+        self._files = 0
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-data")
+        self._pending: Future[None] | None = None
+        self._infile_accepted = method == "infile"  # auto: the first load runs here, to fall back if refused
 
     def write(self, df: pd.DataFrame) -> None:
         self._check_columns(df)
@@ -115,17 +128,28 @@ class TableWriter:
             return
         df = df[self.columns]
         if self.method == "infile":
+            path = self._tsv(df)
+            self.flush()
+            if self._infile_accepted:
+                self._pending = self._loader.submit(self._load, path, len(df))
+                return
             try:
-                self._load(df)
-                self.rows += len(df)
+                self._load(path, len(df))
+                self._infile_accepted = True
                 return
             except mysql.connector.Error as exc:
-                if self.requested == "infile" or exc.errno not in LOCAL_INFILE_REFUSED:
+                if exc.errno not in LOCAL_INFILE_REFUSED:
                     raise
                 log.warning("LOAD DATA LOCAL INFILE refused (%s): falling back to multi-row INSERTs", exc.msg)
                 self.method = "insert"
         self._insert(df)
         self.rows += len(df)
+
+    def flush(self) -> None:
+        """Wait for the load in flight; its error, if it failed."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def _check_columns(self, df: pd.DataFrame) -> None:
         got = [str(c) for c in df.columns]
@@ -143,11 +167,15 @@ class TableWriter:
             )
             raise LoadError(f"the model's DataFrame does not match the columns of {self.table}: {detail}")
 
-    def _load(self, df: pd.DataFrame) -> None:
-        path = Path(self._tmp.name) / "chunk.tsv"
+    def _tsv(self, df: pd.DataFrame) -> Path:
+        self._files += 1
+        path = Path(self._tmp.name) / f"chunk-{self._files}.tsv"
         columns = [_text(df[c]) for c in self.columns]
         with path.open("w", encoding="utf-8", newline="\n") as f:
             f.writelines("\t".join(row) + "\n" for row in zip(*columns, strict=True))
+        return path
+
+    def _load(self, path: Path, rows: int) -> None:
         cur = self.conn.cursor()
         cur.execute(
             f"load data local infile %s into table {self.table} character set utf8mb4"
@@ -159,10 +187,12 @@ class TableWriter:
         cur.execute("show warnings limit 3")
         warnings = cur.fetchall()
         cur.close()
+        path.unlink()
         # With LOCAL the server turns data errors into warnings and goes on: treat any as a failure.
-        if warnings or loaded != len(df):
+        if warnings or loaded != rows:
             detail = "; ".join(str(w[2]) for w in warnings) or "no warning"
-            raise LoadError(f"LOAD DATA into {self.table} loaded {loaded:,} of {len(df):,} rows: {detail}")
+            raise LoadError(f"LOAD DATA into {self.table} loaded {loaded:,} of {rows:,} rows: {detail}")
+        self.rows += rows
 
     def _insert(self, df: pd.DataFrame) -> None:
         marks = ", ".join(["%s"] * len(self.columns))
@@ -182,4 +212,7 @@ class TableWriter:
         cur.close()
 
     def close(self) -> None:
+        if self._pending is not None:
+            wait([self._pending])
+        self._loader.shutdown()
         self._tmp.cleanup()

@@ -142,6 +142,7 @@ def run_range(
             session.writer().start_transaction()  # all or nothing: a range cut short leaves no rows behind
             for chunk in job.task(chunks, *job.args):
                 writer.write(chunk)
+            writer.flush()
             session.writer().commit()
         finally:
             writer.close()  # its temporary folder
@@ -189,7 +190,7 @@ class DaskExecutor:
         ]
         results: list[Any] = [None] * len(futures)
         index = {f.key: i for i, f in enumerate(futures)}
-        progress, done = _Progress(f"{job.label} (dask)", None), 0
+        progress, done = _Progress(f"{job.label} (dask)", job.rows if job.write else None), 0
         try:
             for future in as_completed(futures, loop=self.client.loop):
                 i = index[future.key]

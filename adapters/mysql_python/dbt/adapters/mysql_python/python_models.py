@@ -124,9 +124,12 @@ class Table:
         size: int = DEFAULT_CHUNK_ROWS,
         write: bool = False,
         label: str = "",
+        rows: int | None = None,
     ) -> list[Any]:
         """`task(chunks, *args)` for disjoint ranges of the unique column `key` that together cover the table,
         results in key order. `chunks` streams the range's `columns` in `key` order, `size` rows at a time.
+        `rows`, the table's rows when the caller knows them, is for the progress log only (write=True counts
+        them otherwise).
 
         write=True: the task yields DataFrames, loaded into the model's new table (created from its contract);
         the results are the rows each range loaded. `local` runs one range, the whole table, on the session's
@@ -136,7 +139,7 @@ class Table:
         unknown = [c for c in [*columns, key] if c not in known]
         if unknown:
             raise DbtRuntimeError(f"table {self.name} has no column {', '.join(unknown)}")
-        job = RangeJob(task, tuple(args), list(columns), key, size, write, label or task.__name__)
+        job = RangeJob(task, tuple(args), list(columns), key, size, write, label or task.__name__, rows)
         return self.session.executor.map_ranges(self, job)
 
     def to_pandas(self, columns: Sequence[str] | None = None, **kwargs: Any) -> pd.DataFrame:
@@ -157,6 +160,7 @@ class RangeJob:
     size: int
     write: bool
     label: str
+    rows: int | None = None  # for progress
 
 
 class LocalExecutor:
@@ -166,7 +170,8 @@ class LocalExecutor:
         self.session = session
 
     def map_ranges(self, table: Table, job: RangeJob) -> list[Any]:
-        progress = _Progress(job.label, table.count() if job.write else None)
+        total = job.rows if job.rows is not None or not job.write else table.count()
+        progress = _Progress(job.label, total)
         chunks = progress.counted(table.chunks(job.columns, size=job.size, order_by=[job.key]))
         result = job.task(chunks, *job.args)
         if job.write:
@@ -333,9 +338,11 @@ class Session:
         return table
 
     def load_new_table(self, chunks: Iterable[pd.DataFrame], bulk_load: str | None = None) -> int:
-        """Create the new table at the first chunk (once) and load every chunk; returns the rows loaded."""
+        """Create the new table at the first chunk (once) and load every chunk; returns the rows loaded. The
+        chunks load on a connection of their own, busy while the model makes the next chunk (TableWriter)."""
         assert self.new_table is not None
         writer: TableWriter | None = None
+        loader: MySQLConnectionAbstract | None = None
         try:
             for chunk in chunks:
                 if not isinstance(chunk, pd.DataFrame):
@@ -343,13 +350,19 @@ class Session:
                 if writer is None:
                     if not self.created:
                         self.create_new_table(chunk)
-                    writer = self.table_writer()
+                    loader = self._connect(local_infile=True)
+                    writer = self.table_writer(loader)
                 writer.write(chunk)
+            if writer is not None:
+                writer.flush()
         finally:
             if isinstance(chunks, Iterator) and hasattr(chunks, "close"):
                 chunks.close()  # a generator stopped by an error runs its own clean-up now
             if writer is not None:
                 writer.close()
+            if loader is not None:
+                with suppress(Exception):  # it may be what failed
+                    loader.close()
         rows = writer.rows if writer is not None else 0
         self.loaded_rows += rows
         self.load_method = writer.method if writer is not None else self.load_method
