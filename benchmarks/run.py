@@ -502,6 +502,7 @@ def section_segment(args: argparse.Namespace) -> Section:
             f"{r.timings.get('compare', 0.0):.1f}",
             f"{r.peak_rss / MIB:,.0f}",
             f"{r.fit_rows:,}",
+            f"{r.search_rows:,}",
             str(r.k),
         ]
         for r in results
@@ -520,7 +521,9 @@ def section_segment(args: argparse.Namespace) -> Section:
             "**Scale**: per N, `olist-harness synth-features --customers N --schema-base"
             " bench_scale_<N>`, then `DBT_SCHEMA=bench_scale_<N> dbt run -s customer_segments` (first run:"
             " refit). Wall and peak RSS are the dbt process's (wait4 ru_maxrss); the phases are the model's"
-            " timings_s (read = pass 1 into the fit sample, pass 2 = read + score + load).",
+            " timings_s (read = pass 1 into the fit sample; choose k = the fits of every k on at most"
+            " segment_k_search_rows (200k) of the fit rows, then the chosen k on all of them; pass 2 = read +"
+            " score + load, each chunk's LOAD DATA overlapping the next chunk's read and score).",
             table(
                 [
                     "customers",
@@ -533,6 +536,7 @@ def section_segment(args: argparse.Namespace) -> Section:
                     "compare",
                     "peak RSS (MiB)",
                     "fit rows",
+                    "k chosen on",
                     "k",
                 ],
                 scale_rows,

@@ -33,6 +33,7 @@ class SizeResult:
     model_s: float  # dbt's execution_time of the model
     k: int | None
     fit_rows: int
+    search_rows: int  # the fit rows k was chosen on
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -71,6 +72,7 @@ def measure(customers: int) -> SizeResult:
             model_s=float(node["execution_time"]),
             k=registry["k"],
             fit_rows=int(metrics.get("fit_rows", 0)),
+            search_rows=int(metrics.get("k_search_rows", metrics.get("fit_rows", 0))),
             timings={n: float(s) for n, s in metrics.get("timings_s", {}).items()},
         )
     finally:

@@ -25,6 +25,7 @@ def model(dbt, session):
         max_iter=dbt.config.get("max_iter"),
         chunk_size=dbt.config.get("chunk_size"),
         max_fit_rows=dbt.config.get("max_fit_rows"),
+        k_search_rows=dbt.config.get("k_search_rows"),
         silhouette_sample=dbt.config.get("silhouette_sample"),
         refit=dbt.config.get("refit"),
         refit_after_days=dbt.config.get("refit_after_days"),

@@ -41,8 +41,9 @@ class ModelFit:
     k_selection: str  # 'auto' | 'fixed'
     rule: str  # how k was chosen
     knee: int | None
-    scores: tuple[KScore, ...]
-    model: KMeans
+    scores: tuple[KScore, ...]  # of the k-search rows
+    model: KMeans  # the chosen k, fitted on all rows
+    search_rows: int  # the rows k was chosen on
 
     @property
     def silhouette(self) -> float | None:
@@ -119,17 +120,24 @@ def choose_k(
     n_init: int,
     max_iter: int = 300,
     silhouette_sample: int = 10_000,
+    search_rows: int | None = None,
     previous_k: int | None = None,
     k_switch_margin: float = 0.05,
 ) -> ModelFit:
     """Fit every k in `ks`; pick the elbow of inertia, else (no elbow) the best silhouette. k does not flap:
     with a published k among `ks`, a different k is taken only if its silhouette beats the published k's by
-    at least `k_switch_margin`."""
+    at least `k_switch_margin`. Above `search_rows` rows, k is chosen on a seeded uniform sample of that
+    many (the scores are that sample's) and the chosen k is then fitted on all of `z`."""
+    search = z
+    if search_rows is not None and len(z) > search_rows:
+        index = np.sort(check_random_state(random_state).permutation(len(z))[:search_rows])
+        search = z[index]
+        log.info("choosing k on %s of the %s fit rows (k_search_rows)", f"{search_rows:,}", f"{len(z):,}")
     seconds: dict[int, float] = {}
 
     def fit(k: int) -> KMeans:
         start = time.monotonic()
-        fitted = fit_kmeans(z, k, random_state=random_state, n_init=n_init, max_iter=max_iter)
+        fitted = fit_kmeans(search, k, random_state=random_state, n_init=n_init, max_iter=max_iter)
         seconds[k] = time.monotonic() - start
         log.info("k=%d: inertia %.1f (%.1f s)", k, fitted.inertia_, seconds[k])
         return fitted
@@ -142,7 +150,10 @@ def choose_k(
         fitted = dict(zip(largest_first, pool.map(fit, largest_first), strict=True))
     models = {k: fitted[k] for k in ks}
     sil = silhouettes(
-        z, {k: m.labels_ for k, m in models.items()}, sample_size=silhouette_sample, random_state=random_state
+        search,
+        {k: m.labels_ for k, m in models.items()},
+        sample_size=silhouette_sample,
+        random_state=random_state,
     )
     scores = [KScore(k, float(models[k].inertia_), sil[k], seconds[k]) for k in ks]
     log.info("silhouettes: %s", ", ".join(f"k={k} {_fmt(v)}" for k, v in sil.items()))
@@ -167,7 +178,13 @@ def choose_k(
         else:
             rule += f"; switched from the published k={previous_k} (silhouette {_fmt(new)} vs {_fmt(old)})"
     log.info("chose k=%d (%s)", k, rule)
-    return ModelFit(k, "fixed" if len(ks) == 1 else "auto", rule, knee, tuple(scores), models[k])
+    chosen = models[k]
+    if search is not z:
+        start = time.monotonic()
+        chosen = fit_kmeans(z, k, random_state=random_state, n_init=n_init, max_iter=max_iter)
+        log.info("k=%d on all %s fit rows: inertia %.1f (%.1f s)", k, f"{len(z):,}", chosen.inertia_,
+                 time.monotonic() - start)  # fmt: skip
+    return ModelFit(k, "fixed" if len(ks) == 1 else "auto", rule, knee, tuple(scores), chosen, len(search))
 
 
 def _fmt(value: float | None) -> str:

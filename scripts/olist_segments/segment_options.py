@@ -27,6 +27,7 @@ class SegmentOptions:
     max_iter: int = 300
     chunk_size: int = 50_000
     max_fit_rows: int = 1_000_000
+    k_search_rows: int = 200_000
     silhouette_sample: int = 10_000
     refit: str = "auto"  # never | auto | always
     refit_after_days: int = 90  # refit: auto refits a model older than this (0: never for age)
@@ -120,6 +121,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "max_iter": at_least(1),
     "chunk_size": at_least(1),
     "max_fit_rows": at_least(2),
+    "k_search_rows": at_least(2),
     "silhouette_sample": at_least(2),
     "refit": parse_refit,
     "refit_after_days": at_least(0),
@@ -143,6 +145,7 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
     "max_iter": (at_least(1), "KMeans iterations"),
     "chunk_size": (at_least(1), "rows per read and per load"),
     "max_fit_rows": (at_least(2), "fit on a uniform sample of this size above it"),
+    "k_search_rows": (at_least(2), "choose k on a uniform sample of the fit rows of this size above it"),
     "silhouette_sample": (at_least(2), "points for the silhouette"),
     "refit": (parse_refit, "never | auto | always: score with the approved model or refit"),
     "refit_after_days": (at_least(0), "refit: auto refits a model older than this"),

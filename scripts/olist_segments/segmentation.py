@@ -197,7 +197,7 @@ def _pass_one(
     with run.timed("read"):
         reads: list[RangeRead] = customers.map_ranges(
             read_range, opts, stats.table, approved, columns=[KEY, *opts.features], key=KEY,
-            size=opts.chunk_size, label="read",
+            size=opts.chunk_size, label="read", rows=stats.rows,
         )  # fmt: skip
     sample = features.Sample.merge([r.sample for r in reads])
     binners = [r.binner for r in reads if r.binner is not None]
@@ -270,6 +270,7 @@ def _refit(
             n_init=opts.n_init,
             max_iter=opts.max_iter,
             silhouette_sample=opts.silhouette_sample,
+            search_rows=opts.k_search_rows,
             previous_k=len(approved.segments) if approved else None,
             k_switch_margin=opts.k_switch_margin,
         )
@@ -309,6 +310,7 @@ def _refit(
     run.record.k, run.record.k_selection, run.record.silhouette = fit.k, fit.k_selection, fit.silhouette
     run.metrics |= {
         "per_k": [asdict(s) for s in fit.scores],
+        "k_search_rows": fit.search_rows,
         "rule": fit.rule,
         "knee": fit.knee,
         "matching": matching.summary(),
@@ -351,6 +353,7 @@ def _pass_two(
         loaded = customers.map_ranges(
             score_range, scoring, opts, stats.table, run.record.run_id, registry.now(),
             columns=[KEY, *opts.features], key=KEY, size=opts.chunk_size, write=True, label="score + load",
+            rows=stats.rows,
         )  # fmt: skip
     if loaded != range_rows or sum(loaded) != stats.rows:
         raise SegmentError(

@@ -52,6 +52,30 @@ def test_a_published_k_is_kept_unless_another_is_clearly_better() -> None:
     assert switched.k == 4 and "switched from the published k=5" in switched.rule
 
 
+def test_k_is_chosen_on_the_search_sample_and_fitted_on_every_row() -> None:
+    def curve(fit: model.ModelFit) -> list[tuple[float, float | None]]:
+        return [(s.inertia, s.silhouette) for s in fit.scores]
+
+    x = blobs(4, n=6000)
+    full = model.choose_k(x, range(2, 11), random_state=42, n_init=2, silhouette_sample=1000)
+    searched = model.choose_k(
+        x, range(2, 11), random_state=42, n_init=2, silhouette_sample=1000, search_rows=1500
+    )
+    assert (full.search_rows, searched.search_rows) == (6000, 1500)
+    assert searched.k == full.k == 4
+    assert curve(searched) != curve(full)  # the search sample's inertias, not the whole fit sample's
+    assert len(searched.model.labels_) == len(x)  # the chosen k refitted on every row: today's model
+    assert np.array_equal(searched.model.cluster_centers_, full.model.cluster_centers_)
+    again = model.choose_k(
+        x, range(2, 11), random_state=42, n_init=2, silhouette_sample=1000, search_rows=1500
+    )
+    assert curve(again) == curve(searched)  # the same seeded search sample every run
+    below = model.choose_k(
+        x, range(2, 11), random_state=42, n_init=2, silhouette_sample=1000, search_rows=6000
+    )
+    assert curve(below) == curve(full)  # no more rows than search_rows: searched on all of them
+
+
 def test_fixed_k() -> None:
     fit = model.choose_k(blobs(4), [6], random_state=1, n_init=1)
     assert (fit.k, fit.k_selection, fit.rule, fit.model.n_clusters) == (6, "fixed", "fixed", 6)
