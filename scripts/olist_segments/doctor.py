@@ -33,8 +33,8 @@ def main(args: argparse.Namespace) -> int:
 
 def buffer_pool_advice(cur: Any, base: str) -> str:
     """The InnoDB buffer pool against the size of the project's tables: joins that look rows up by key read
-    from disk once the tables outgrow it (10x Olist, cold: 767 s at 128 MiB, 426 s at 1 GiB, 348 s at
-    2 GiB)."""
+    from disk once the tables outgrow it (10x Olist, cold, 2-core AMD EPYC: 767 s at 128 MiB, 426 s at 1 GiB,
+    348 s at 2 GiB)."""
     cur.execute("SELECT @@innodb_buffer_pool_size")
     pool = int(cur.fetchone()[0])
     used = tables_bytes(cur, base)
