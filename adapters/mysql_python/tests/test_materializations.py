@@ -17,6 +17,7 @@ from typing import Any
 import mysql.connector
 import pytest
 
+from dbt.adapters.mysql_python import unchanged
 from fixturekit import TARGETS, connect, query, run_dbt, tables, target_path
 
 N_NUMBERS = 1000  # rows of the fixture's `numbers` model
@@ -259,3 +260,35 @@ def test_unchanged_tables_are_not_rebuilt_when_asked(schema: str, target: str) -
     assert messages(schema) == {"numbers_by_bucket": "SUCCESS 7"}
     run_dbt("run", "--select", "numbers_by_bucket", schema=schema, target=target)
     assert messages(schema) == {"numbers_by_bucket": "SUCCESS 7"}
+
+
+def test_the_relations_a_table_reads_are_found_for_seeds_and_sources_too() -> None:
+    """In dbt's flat graph a seed depends on macros only (no `nodes`) and a source is under `sources`."""
+    graph = {
+        "nodes": {
+            "seed.p.raw": {
+                "resource_type": "seed",
+                "schema": "b_raw",
+                "alias": "raw",
+                "depends_on": {"macros": []},
+            },
+            "model.p.t": {
+                "resource_type": "model",
+                "schema": "b",
+                "alias": "t_alias",
+                "depends_on": {"macros": ["macro.p.m"], "nodes": ["seed.p.raw", "source.p.src.x"]},
+            },
+            "test.p.check": {
+                "resource_type": "test",
+                "schema": "b",
+                "alias": "check",
+                "depends_on": {"nodes": []},
+            },
+        },
+        "sources": {"source.p.src.x": {"schema": "b_src", "identifier": "x_table"}},
+    }
+    assert unchanged.relations(graph) == {
+        "seed.p.raw": {"schema": "b_raw", "identifier": "raw", "reads": []},
+        "model.p.t": {"schema": "b", "identifier": "t_alias", "reads": ["seed.p.raw", "source.p.src.x"]},
+        "source.p.src.x": {"schema": "b_src", "identifier": "x_table", "reads": []},
+    }

@@ -133,10 +133,11 @@ class PythonModelsMixin(metaclass=AdapterMeta):
         return seed
 
     @available
-    def table_inputs(self, definition: str, reads: list[str], graph: dict[str, dict[str, Any]]) -> str:
-        """SHA-256 of a table model's definition and the state of what it reads (unchanged.py)."""
+    def table_inputs(self, definition: str, reads: list[str], graph: dict[str, Any]) -> str:
+        """SHA-256 of a table model's definition and the state of what it reads (unchanged.py); `graph` is
+        dbt's flat graph (the Jinja context's `graph`)."""
         with closing(connections.connect(self.config.credentials)) as conn:
-            return unchanged.inputs(conn, definition, reads, graph)
+            return unchanged.inputs(conn, definition, reads, unchanged.relations(graph))
 
     @available
     def table_unchanged(self, relation: BaseRelation, inputs: str) -> bool:

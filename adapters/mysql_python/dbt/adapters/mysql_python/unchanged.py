@@ -38,6 +38,22 @@ def checksum(conn: MySQLConnectionAbstract, schema: str, table: str) -> int | No
     return None if value is None else int(value)  # type: ignore[call-overload]
 
 
+def relations(graph: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Where each model, seed, snapshot and source of the flat graph lives and what it reads, by unique id."""
+    found = {  # a seed depends on macros only: no "nodes"
+        node_id: {
+            "schema": node["schema"],
+            "identifier": node["alias"],
+            "reads": node["depends_on"].get("nodes", []),
+        }
+        for node_id, node in graph["nodes"].items()
+        if node["resource_type"] in ("model", "seed", "snapshot")
+    }
+    for source_id, source in graph["sources"].items():
+        found[source_id] = {"schema": source["schema"], "identifier": source["identifier"], "reads": []}
+    return found
+
+
 def inputs(
     conn: MySQLConnectionAbstract, definition: str, reads: list[str], graph: Mapping[str, Mapping[str, Any]]
 ) -> str:

@@ -93,16 +93,7 @@
         'grants': config.get('grants'), 'persist_docs': config.get('persist_docs'),
         'description': model.description, 'docs': model.columns,
         'pre_hooks': config.get('pre_hook'), 'post_hooks': config.get('post_hook')}) -%}
-    {%- set graph_nodes = {} -%}
-    {%- for node in graph.nodes.values() if node.resource_type in ('model', 'seed', 'snapshot') -%}
-        {%- do graph_nodes.update({node.unique_id: {
-            'schema': node.schema, 'identifier': node.alias, 'reads': node.depends_on.nodes}}) -%}
-    {%- endfor -%}
-    {%- for source in graph.sources.values() -%}
-        {%- do graph_nodes.update({source.unique_id: {
-            'schema': source.schema, 'identifier': source.identifier, 'reads': []}}) -%}
-    {%- endfor -%}
-    {{ return(adapter.table_inputs(definition, model.depends_on.nodes, graph_nodes)) }}
+    {{ return(adapter.table_inputs(definition, model.depends_on.nodes, graph)) }}
 {% endmacro %}
 
 
