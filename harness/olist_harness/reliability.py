@@ -461,9 +461,10 @@ def wait_until_writing(wh: Warehouse, cli: Cli, timeout_s: float = 300) -> int:
 
 
 def _step_patterns(wh: Warehouse) -> dict[str, str]:
-    """What the statements of the model's writer and mart reader connections mention."""
+    """What the statements of the model's writer (the rows going into the new table, not its DDL) and mart
+    reader connections mention."""
     return {
-        "writer": f"%{db.qualified(wh.schema_for('ml'), NEW)}%",
+        "writer": f"%into%{db.qualified(wh.schema_for('ml'), NEW)}%",
         "reader": f"%{db.qualified(wh.schema_for('marts'), 'customer_features')}%",
     }
 
